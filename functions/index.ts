@@ -1,0 +1,29 @@
+/**
+ * Entry point of the function app (`main` in package.json): registers every
+ * endpoint of the route table with the Azure Functions host.
+ *
+ * Settings are validated here, at startup: a bad setting stops the app with a
+ * message naming it instead of failing the first request.
+ */
+import azureFunctions from "@azure/functions";
+import { loadConfig } from "../lib/config.js";
+import { consoleSink, createLogger } from "../lib/log.js";
+import { serverInfo, tools } from "../tools/index.js";
+import { createEndpoints } from "./app.js";
+
+// @azure/functions is CommonJS without statically detectable named exports.
+const { app } = azureFunctions;
+const config = loadConfig(process.env);
+const log = createLogger(config.logLevel, consoleSink);
+
+// Streaming lets SSE responses (progress notifications) reach the client as they are written.
+app.setup({ enableHttpStream: true });
+
+for (const endpoint of createEndpoints({ config, server: { ...serverInfo, tools }, log })) {
+  app.http(endpoint.name, {
+    route: endpoint.route,
+    methods: [...endpoint.methods],
+    authLevel: "anonymous",
+    handler: endpoint.handler,
+  });
+}

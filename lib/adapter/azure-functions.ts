@@ -1,0 +1,92 @@
+/**
+ * The one adapter between `lib/` (web-standard `Request` → `Response`) and the
+ * Azure Functions programming model (`HttpRequest` → `HttpResponseInit`).
+ *
+ * Bodies stream both ways: the request body is handed on as the stream the
+ * Functions worker provides, and the response body is returned as a stream, so
+ * SSE responses reach the client as they are written (with `enableHttpStream`).
+ */
+import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
+import setCookieParser from "set-cookie-parser";
+import type { LogLevel } from "../config.js";
+import { jsonResponse, type WebHandler } from "../http.js";
+import { createLogger, type Logger, type LogSink } from "../log.js";
+
+/**
+ * Wraps a web handler as an Azure Functions HTTP handler.
+ *
+ * An exception escaping the handler is logged with a reference id and answered
+ * with a 500 that carries only that id, never the error text.
+ */
+export function toHttpHandler(handler: WebHandler, logLevel: LogLevel): HttpHandler {
+  return async (request: HttpRequest, invocation: InvocationContext): Promise<HttpResponseInit> => {
+    const log = invocationLogger(invocation, logLevel);
+    let response: Response;
+    try {
+      response = await handler(toWebRequest(request), { log, invocationId: invocation.invocationId });
+    } catch (error) {
+      log.error("request.failed", { error, method: request.method, path: new URL(request.url).pathname });
+      response = jsonResponse(500, {
+        error: "server_error",
+        error_description: `The server failed to handle the request (reference ${invocation.invocationId}).`,
+      });
+    }
+    return toResponseInit(response);
+  };
+}
+
+/** The Functions request as a web `Request`, body still streaming. */
+export function toWebRequest(request: HttpRequest): Request {
+  const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    ...(hasBody ? { body: request.body as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+  } as RequestInit);
+}
+
+/**
+ * A web `Response` as a Functions response.
+ *
+ * `Set-Cookie` headers become `cookies` entries: the Functions worker copies
+ * headers one name at a time, so a second `Set-Cookie` header would overwrite
+ * the first, while `cookies` are serialized one header each.
+ */
+export function toResponseInit(response: Response): HttpResponseInit {
+  const headers = new Headers(response.headers);
+  const setCookies = headers.getSetCookie();
+  headers.delete("set-cookie");
+  return {
+    status: response.status,
+    headers,
+    ...(setCookies.length === 0 ? {} : { cookies: setCookies.map(toCookie) }),
+    body: response.body,
+  };
+}
+
+function toCookie(header: string): Cookie {
+  const parsed = setCookieParser.parseString(header, { decodeValues: false });
+  const sameSite = parsed.sameSite?.toLowerCase();
+  return {
+    name: parsed.name,
+    value: parsed.value,
+    ...(parsed.domain === undefined ? {} : { domain: parsed.domain }),
+    ...(parsed.path === undefined ? {} : { path: parsed.path }),
+    ...(parsed.expires === undefined ? {} : { expires: parsed.expires }),
+    ...(parsed.maxAge === undefined ? {} : { maxAge: parsed.maxAge }),
+    ...(parsed.secure === undefined ? {} : { secure: parsed.secure }),
+    ...(parsed.httpOnly === undefined ? {} : { httpOnly: parsed.httpOnly }),
+    ...(sameSite === "lax" ? { sameSite: "Lax" } : sameSite === "strict" ? { sameSite: "Strict" } : sameSite === "none" ? { sameSite: "None" } : {}),
+  };
+}
+
+function invocationLogger(invocation: InvocationContext, level: LogLevel): Logger {
+  const sink: LogSink = (lineLevel, event, fields) => {
+    const line = JSON.stringify({ event, ...fields });
+    if (lineLevel === "error") invocation.error(line);
+    else if (lineLevel === "warn") invocation.warn(line);
+    else if (lineLevel === "debug") invocation.debug(line);
+    else invocation.info(line);
+  };
+  return createLogger(level, sink, { invocationId: invocation.invocationId });
+}

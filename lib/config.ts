@@ -1,0 +1,236 @@
+/**
+ * Every setting the kit reads, parsed and validated once.
+ *
+ * Settings come from the environment (Function App settings in Azure,
+ * `local.settings.json` under Core Tools, the shell under `npm start`). Each
+ * one is declared in {@link SETTINGS} with what it means and whether Azure must
+ * set it; `loadConfig` reads nothing that is not declared there, so the
+ * infrastructure drift test can compare this table with the Bicep.
+ *
+ * A bad or missing setting throws a {@link ConfigError} naming the setting and
+ * the expected form, at startup rather than on the first request.
+ */
+import { z } from "zod";
+
+/** Thrown when a setting is missing or malformed. `setting` names it. */
+export class ConfigError extends Error {
+  readonly code = "CONFIG_INVALID";
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`Invalid setting ${setting}: ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** How a setting relates to a deployment in Azure. */
+export type AzurePresence =
+  /** The Bicep must set it. */
+  | "set-by-infra"
+  /** The Azure platform sets it; nobody configures it. */
+  | "platform"
+  /** Optional: the default is safe in Azure. */
+  | "optional"
+  /** Local development and tests only; never set in Azure. */
+  | "local-only";
+
+export interface SettingSpec {
+  /** What the setting controls and the form it takes. */
+  readonly description: string;
+  readonly azure: AzurePresence;
+}
+
+/** The declared settings. Adding a setting starts here. */
+export const SETTINGS = {
+  PUBLIC_BASE_URL: {
+    description:
+      "Origin clients use to reach this app, e.g. https://contoso-mcp.azurewebsites.net (no path). " +
+      "Defaults to https://$WEBSITE_HOSTNAME in Azure and http://localhost:$PORT locally.",
+    azure: "set-by-infra",
+  },
+  AUTH_MODE: {
+    description:
+      "How MCP clients sign in: 'proxy' (this app is the authorization server clients see), " +
+      "'direct' (clients go straight to Entra) or 'none' (tests and local trials only; refused in Azure).",
+    azure: "set-by-infra",
+  },
+  MCP_MAX_BODY_BYTES: {
+    description: "Largest accepted MCP request body in bytes (default 4194304, 4 MiB).",
+    azure: "optional",
+  },
+  MCP_ALLOWED_HOSTS: {
+    description:
+      "Comma-separated host names (no port) accepted in the Host header at /mcp (DNS-rebinding protection). " +
+      "Defaults to the host name of PUBLIC_BASE_URL, plus localhost, 127.0.0.1 and [::1] when running locally.",
+    azure: "optional",
+  },
+  MCP_ALLOWED_ORIGINS: {
+    description:
+      "Comma-separated host names whose browser pages may call /mcp (checked when a request carries an Origin header). " +
+      "Defaults to the same names as MCP_ALLOWED_HOSTS.",
+    azure: "optional",
+  },
+  LOG_LEVEL: {
+    description: "Lowest level written to the log: debug, info, warn or error (default info).",
+    azure: "optional",
+  },
+  PORT: {
+    description: "Port of the local host (default 7071). Not used in Azure.",
+    azure: "local-only",
+  },
+  WEBSITE_INSTANCE_ID: {
+    description: "Set by Azure App Service / Functions; its presence means the app runs in Azure.",
+    azure: "platform",
+  },
+  WEBSITE_HOSTNAME: {
+    description: "Set by Azure: the default host name of the app.",
+    azure: "platform",
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingName = keyof typeof SETTINGS;
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export type AuthMode = "proxy" | "direct" | "none";
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface McpSettings {
+  /** Largest accepted request body, in bytes. */
+  readonly maxBodyBytes: number;
+  /** Host names (lower case, no port, IPv6 in brackets) accepted in the Host header at /mcp. */
+  readonly allowedHosts: readonly string[];
+  /** Host names of browser origins accepted at /mcp when the request carries an Origin header. */
+  readonly allowedOriginHosts: readonly string[];
+}
+
+export interface KitConfig {
+  /** Origin of the app as clients see it. Never derived from request headers. */
+  readonly publicBaseUrl: URL;
+  /** The MCP endpoint: `${publicBaseUrl}/mcp`. Also the OAuth protected resource identifier. */
+  readonly mcpUrl: URL;
+  readonly authMode: AuthMode;
+  readonly mcp: McpSettings;
+  readonly logLevel: LogLevel;
+  /** True when the Azure platform variables say this process runs in Azure. */
+  readonly runningInAzure: boolean;
+  /** Port of the local host. */
+  readonly port: number;
+}
+
+const LOOPBACK_HOSTNAMES = ["localhost", "127.0.0.1", "[::1]"];
+
+/** Whether a URL host name is a loopback name (`localhost`, 127.0.0.0/8, `[::1]`). */
+export function isLoopbackHostname(hostname: string): boolean {
+  const name = hostname.toLowerCase();
+  return name === "localhost" || name === "[::1]" || name === "::1" || /^127(\.\d{1,3}){3}$/.test(name);
+}
+
+const nonEmpty = (value: string | undefined): string | undefined =>
+  value === undefined || value.trim() === "" ? undefined : value.trim();
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive().max(1024 * 1024 * 1024);
+const commaList = z
+  .string()
+  .transform((value) => value.split(",").map((item) => item.trim()).filter((item) => item !== ""));
+
+function parse<T>(name: SettingName, schema: z.ZodType<T>, raw: string, expected: string): T {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(name, `got ${JSON.stringify(raw)}, expected ${expected}`);
+  }
+  return result.data;
+}
+
+function parseBaseUrl(name: SettingName, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `got ${JSON.stringify(raw)}, expected an absolute URL such as https://contoso-mcp.azurewebsites.net`);
+  }
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    throw new ConfigError(name, `got ${JSON.stringify(raw)}, expected an origin only (scheme, host and port, no path, query or credentials)`);
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHostname(url.hostname))) {
+    throw new ConfigError(name, `got ${JSON.stringify(raw)}, expected https (http is accepted for localhost only)`);
+  }
+  return url;
+}
+
+function parseHostnames(name: SettingName, raw: string): string[] {
+  return parse(name, commaList, raw, "a comma-separated list of host names").map((item) => {
+    const hostname = item.toLowerCase();
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)$/.test(hostname)) {
+      throw new ConfigError(name, `${JSON.stringify(item)} is not a host name such as app.example.com (no scheme, no port)`);
+    }
+    return hostname;
+  });
+}
+
+/**
+ * Reads and validates every setting from `env`.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ * config.mcpUrl.href; // "https://contoso-mcp.azurewebsites.net/mcp"
+ * @throws ConfigError naming the first bad setting.
+ */
+export function loadConfig(env: Environment = process.env): KitConfig {
+  const read = (name: SettingName): string | undefined => nonEmpty(env[name]);
+
+  const runningInAzure = read("WEBSITE_INSTANCE_ID") !== undefined;
+  const localPort = read("PORT") === undefined ? 7071 : parse("PORT", port, read("PORT")!, "a port number 1-65535");
+
+  const rawBase =
+    read("PUBLIC_BASE_URL") ??
+    (read("WEBSITE_HOSTNAME") !== undefined ? `https://${read("WEBSITE_HOSTNAME")}` : undefined) ??
+    (runningInAzure ? undefined : `http://localhost:${localPort}`);
+  if (rawBase === undefined) {
+    throw new ConfigError("PUBLIC_BASE_URL", "missing; set it to the https origin clients use to reach this app");
+  }
+  const publicBaseUrl = parseBaseUrl(read("PUBLIC_BASE_URL") !== undefined ? "PUBLIC_BASE_URL" : "WEBSITE_HOSTNAME", rawBase);
+
+  const authMode = parse(
+    "AUTH_MODE",
+    z.enum(["proxy", "direct", "none"]),
+    read("AUTH_MODE") ?? "none",
+    "one of proxy, direct, none",
+  );
+  if (authMode === "none" && runningInAzure) {
+    throw new ConfigError(
+      "AUTH_MODE",
+      "'none' serves /mcp without sign-in and is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set); use proxy or direct",
+    );
+  }
+  if (authMode !== "none") {
+    throw new ConfigError("AUTH_MODE", `'${authMode}' is not available in this version; only 'none' is`);
+  }
+
+  const rawHosts = read("MCP_ALLOWED_HOSTS");
+  const allowedHosts =
+    rawHosts === undefined
+      ? [publicBaseUrl.hostname, ...(runningInAzure ? [] : LOOPBACK_HOSTNAMES)]
+      : parseHostnames("MCP_ALLOWED_HOSTS", rawHosts);
+  const rawOrigins = read("MCP_ALLOWED_ORIGINS");
+  const rawBodyLimit = read("MCP_MAX_BODY_BYTES");
+
+  return {
+    publicBaseUrl,
+    mcpUrl: new URL("/mcp", publicBaseUrl),
+    authMode,
+    mcp: {
+      maxBodyBytes: rawBodyLimit === undefined ? 4 * 1024 * 1024 : parse("MCP_MAX_BODY_BYTES", positiveInt, rawBodyLimit, "a positive number of bytes"),
+      allowedHosts: unique(allowedHosts),
+      allowedOriginHosts: unique(rawOrigins === undefined ? allowedHosts : parseHostnames("MCP_ALLOWED_ORIGINS", rawOrigins)),
+    },
+    logLevel: parse("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]), read("LOG_LEVEL") ?? "info", "one of debug, info, warn, error"),
+    runningInAzure,
+    port: localPort,
+  };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

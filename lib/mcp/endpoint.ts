@@ -1,0 +1,133 @@
+/**
+ * The `/mcp` endpoint: HTTP checks in front of the MCP SDK's stateless handler.
+ *
+ * The SDK's `createMcpHandler` serves the 2026-07-28 protocol and, through its
+ * stateless legacy fallback, 2025-era clients. It deliberately checks no
+ * tokens, Origin or Host, so this module does, in this order: Host and Origin
+ * (DNS-rebinding protection), method, media type, body size, JSON syntax,
+ * refused methods. Only then does the request reach the SDK.
+ */
+import { createMcpHandler, hostHeaderValidationResponse, originValidationResponse } from "@modelcontextprotocol/server";
+import type { McpSettings } from "../config.js";
+import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
+import type { Logger } from "../log.js";
+import { buildServer, checkDefinition, type McpServerDefinition, type ToolCallEnvironment } from "./server.js";
+
+export interface McpEndpointOptions {
+  /** The tools (and anything else) to serve. */
+  readonly definition: McpServerDefinition;
+  /** Body limit and the Host / Origin allow-lists. */
+  readonly settings: McpSettings;
+  /** Where errors outside any one request are logged (the SDK's out-of-band reports). */
+  readonly log: Logger;
+}
+
+/** JSON-RPC error codes the endpoint answers with before the SDK sees a request. */
+const PARSE_ERROR = -32700;
+const METHOD_NOT_FOUND = -32601;
+const TRANSPORT_ERROR = -32000;
+
+/**
+ * Methods refused even though the SDK implements them. `subscriptions/listen`
+ * holds an SSE stream open for as long as the client likes; on Azure Functions
+ * that keeps an instance busy until the function timeout, and with no shared
+ * event bus the stream would never carry an event anyway (tool lists do not
+ * change at run time, so `tools.listChanged` is advertised as `false`).
+ */
+const REFUSED_METHODS: ReadonlyMap<string, string> = new Map([
+  [
+    "subscriptions/listen",
+    "subscriptions/listen is not supported: this server is stateless (Azure Functions) and its tool list does not change at run time",
+  ],
+]);
+
+/**
+ * Creates the `/mcp` handler.
+ *
+ * @example
+ * const mcp = createMcpEndpoint({ definition: { name: "contoso", version: "1.0.0", tools }, settings: config.mcp, log });
+ * const response = await mcp(request, { log, invocationId });
+ */
+export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
+  const { definition, settings, log } = options;
+  checkDefinition(definition);
+  const environments = new WeakMap<Request, ToolCallEnvironment>();
+  const sdkHandler = createMcpHandler(
+    ({ requestInfo }) => buildServer(definition, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }),
+    {
+      legacy: "stateless",
+      maxRequestBodySize: settings.maxBodyBytes,
+      onerror: (error) => log.debug("mcp.sdk_reported", { error }),
+    },
+  );
+  const allowedHosts = [...settings.allowedHosts];
+  const allowedOriginHosts = [...settings.allowedOriginHosts];
+
+  return async (request, context) => {
+    const rejected = hostHeaderValidationResponse(request, allowedHosts) ?? originValidationResponse(request, allowedOriginHosts);
+    if (rejected !== undefined) {
+      context.log.warn("mcp.request_rejected", { reason: "host_or_origin", host: request.headers.get("host"), origin: request.headers.get("origin") });
+      return withSecurityHeaders(rejected);
+    }
+    if (request.method !== "POST") {
+      return jsonRpcError(405, TRANSPORT_ERROR, "Method not allowed: this server is stateless, send every message as a POST.", { Allow: "POST" });
+    }
+    if (mediaType(request) !== "application/json") {
+      return jsonRpcError(415, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json");
+    }
+
+    let body: Uint8Array;
+    try {
+      body = await readBodyLimited(request, settings.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        return jsonRpcError(413, TRANSPORT_ERROR, `Payload Too Large: the body exceeds ${settings.maxBodyBytes} bytes`);
+      }
+      throw error;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    } catch {
+      return jsonRpcError(400, PARSE_ERROR, "Parse error: the body is not valid JSON");
+    }
+    const refusal = refusedMethod(message);
+    if (refusal !== undefined) return jsonRpcError(200, METHOD_NOT_FOUND, refusal.reason, {}, refusal.id);
+
+    // The SDK reads the already-parsed body, so the forwarded request needs only the method, URL and headers.
+    const forwarded = new Request(request.url, { method: "POST", headers: request.headers, signal: request.signal });
+    environments.set(forwarded, { log: context.log });
+    const response = await sdkHandler.fetch(forwarded, { parsedBody: message });
+    return withSecurityHeaders(response);
+  };
+}
+
+function refusedMethod(message: unknown): { reason: string; id: string | number | null } | undefined {
+  for (const item of Array.isArray(message) ? message : [message]) {
+    if (typeof item !== "object" || item === null) continue;
+    const { method, id } = item as { method?: unknown; id?: unknown };
+    const reason = typeof method === "string" ? REFUSED_METHODS.get(method) : undefined;
+    if (reason !== undefined) return { reason, id: typeof id === "string" || typeof id === "number" ? id : null };
+  }
+  return undefined;
+}
+
+function jsonRpcError(
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+  id: string | number | null = null,
+): Response {
+  return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id }), {
+    status,
+    headers: { "Content-Type": "application/json", ...SECURITY_HEADERS, ...headers },
+  });
+}
+
+function withSecurityHeaders(response: Response): Response {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    if (!response.headers.has(name)) response.headers.set(name, value);
+  }
+  return response;
+}

@@ -1,0 +1,4 @@
+/** The tool definition API: everything a tool in `tools/` imports from the kit. */
+export { defineTool, ToolError, ToolDefinitionError } from "./tool.js";
+export type { AnyTool, InputOf, Shape, Tool, ToolContext, ToolSpec, UnstructuredReturn } from "./tool.js";
+export type { McpServerDefinition } from "./server.js";

@@ -1,0 +1,111 @@
+/**
+ * The tool definition API: what a tool author writes in `tools/`.
+ *
+ * A tool declares its name, description, input (a zod shape), optionally its
+ * structured output (a zod shape) and annotations, and a `run` function. The
+ * kit validates input before `run` and output after it, and turns failures into
+ * `isError` results with a clear message: a {@link ToolError}'s message is shown
+ * as is, anything else is logged in full and shown as a short message with a
+ * reference id, never a stack trace.
+ */
+import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/server";
+import type { z } from "zod";
+import type { Logger } from "../log.js";
+
+/** A zod object shape: `{ city: z.string(), days: z.number().int() }`. */
+export type Shape = Record<string, z.ZodType>;
+
+/** The value `run` receives for an input shape. */
+export type InputOf<S extends Shape> = z.infer<z.ZodObject<S>>;
+
+/** What every tool receives besides its arguments. */
+export interface ToolContext {
+  /** Logger for this call; lines carry the tool name and the invocation id. Values are redacted. */
+  readonly log: Logger;
+  /** Aborted when the client cancels the call or disconnects. Pass it to `fetch`. */
+  readonly signal: AbortSignal;
+  /**
+   * Reports progress to the client when it asked for progress (2025 clients
+   * and 2026 clients with a progress token); otherwise does nothing.
+   */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+}
+
+/**
+ * What `run` may return when the tool declares no `output`: a string (sent as
+ * text), a full MCP `CallToolResult` (anything with a `content` array, for
+ * images, resources or several blocks), or any other JSON value (sent as JSON
+ * text).
+ */
+export type UnstructuredReturn = string | CallToolResult | Record<string, unknown> | readonly unknown[] | number | boolean | null;
+
+export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
+  /** Unique name clients call the tool by: 1-128 of `A-Z a-z 0-9 _ - .`. */
+  readonly name: string;
+  /** Short human-readable name for clients' UIs. */
+  readonly title?: string;
+  /** What the tool does, written for the model that decides when to call it. */
+  readonly description: string;
+  /** The arguments, as a zod shape. Use `{}` for none. Invalid input never reaches `run`. */
+  readonly input: I;
+  /** The structured result, as a zod shape. When set, `run` returns that object and clients get it as `structuredContent`. */
+  readonly output?: O;
+  /** Hints for clients: read-only, destructive, idempotent, open-world. */
+  readonly annotations?: ToolAnnotations;
+  /** Does the work. Throw a {@link ToolError} for failures the user should read. */
+  run(args: InputOf<I>, context: ToolContext): Promise<O extends Shape ? z.infer<z.ZodObject<O>> : UnstructuredReturn>;
+}
+
+/** A tool as the kit holds it: the spec, checked. */
+export interface Tool<I extends Shape = Shape, O extends Shape | undefined = Shape | undefined> extends ToolSpec<I, O> {
+  readonly kind: "mcp-functions-kit/tool";
+}
+
+/** Any tool, whatever its shapes; what lists of tools hold. */
+// The run signature is contravariant in its arguments, so a list of differently
+// shaped tools can only be typed by erasing the shapes.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyTool = Tool<any, any>;
+
+/** A failure the person using the tool should read. Its message is sent to the client as the tool result. */
+export class ToolError extends Error {
+  readonly code = "TOOL_ERROR";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ToolError";
+  }
+}
+
+/** Thrown at startup for a malformed tool definition. */
+export class ToolDefinitionError extends Error {
+  readonly code = "TOOL_DEFINITION_INVALID";
+  constructor(tool: string, problem: string) {
+    super(`Tool ${JSON.stringify(tool)}: ${problem}`);
+    this.name = "ToolDefinitionError";
+  }
+}
+
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/**
+ * Defines a tool.
+ *
+ * @example
+ * export default defineTool({
+ *   name: "forecast",
+ *   description: "Daily forecast for a city",
+ *   input: { city: z.string().min(1), days: z.number().int().min(1).max(7) },
+ *   output: { city: z.string(), days: z.array(z.object({ date: z.string(), highC: z.number() })) },
+ *   async run({ city, days }) { return { city, days: await lookup(city, days) }; },
+ * });
+ * @throws ToolDefinitionError when the name or description is unusable.
+ */
+export function defineTool<I extends Shape, O extends Shape | undefined = undefined>(spec: ToolSpec<I, O>): Tool<I, O> {
+  if (!TOOL_NAME.test(spec.name)) {
+    throw new ToolDefinitionError(spec.name, "name must be 1-128 characters of A-Z a-z 0-9 _ - .");
+  }
+  if (spec.description.trim() === "") {
+    throw new ToolDefinitionError(spec.name, "description must say what the tool does");
+  }
+  return { ...spec, kind: "mcp-functions-kit/tool" };
+}

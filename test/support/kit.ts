@@ -1,0 +1,56 @@
+/**
+ * Starts the function app on the local host, in this process, on a free port:
+ * the same route table and handlers `npm start` and Azure serve.
+ */
+import { createEndpoints } from "../../functions/app.js";
+import { loadConfig, type Environment, type KitConfig } from "../../lib/config.js";
+import { createLocalHost, type LocalHost } from "../../lib/host/server.js";
+import { createLogger } from "../../lib/log.js";
+import type { McpServerDefinition } from "../../lib/mcp/index.js";
+import { serverInfo, tools } from "../../tools/index.js";
+import { LogCapture } from "./log-capture.js";
+
+export interface RunningKit {
+  readonly baseUrl: URL;
+  readonly mcpUrl: URL;
+  readonly config: KitConfig;
+  readonly host: LocalHost;
+  /** Every line the app and the host logged. */
+  readonly logs: LogCapture;
+  close(): Promise<void>;
+}
+
+export interface StartKitOptions {
+  /** Settings on top of the defaults (AUTH_MODE=none, the chosen port). */
+  readonly env?: Environment;
+  /** What /mcp serves; default: the shipped tools. */
+  readonly server?: McpServerDefinition;
+}
+
+/** Picks a free port, then starts the kit there, so PUBLIC_BASE_URL matches the port. */
+export async function startKit(options: StartKitOptions = {}): Promise<RunningKit> {
+  const port = await freePort();
+  const config = loadConfig({ AUTH_MODE: "none", LOG_LEVEL: "debug", PORT: String(port), ...options.env });
+  const logs = new LogCapture();
+  const log = createLogger(config.logLevel, logs.sink);
+  const host = createLocalHost({
+    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log }),
+    log: (line) => logs.add("host", line),
+    invocationLog: (level, message) => logs.add(level, message),
+  });
+  const baseUrl = await host.listen(port, "127.0.0.1");
+  return { baseUrl, mcpUrl: new URL("/mcp", baseUrl), config, host, logs, close: () => host.close(100) };
+}
+
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}

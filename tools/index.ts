@@ -1,0 +1,16 @@
+/**
+ * The tools this server offers, listed explicitly: a tool exists when it is
+ * in this list, never because a file happens to sit in this folder.
+ */
+import type { AnyTool } from "../lib/mcp/index.js";
+import convertTemperature from "./convert-temperature.js";
+import echo from "./echo.js";
+
+/** What clients see in `serverInfo`. */
+export const serverInfo = {
+  name: "mcp-functions-kit",
+  version: "0.1.0",
+  instructions: "Example tools of MCP Functions Kit.",
+};
+
+export const tools: readonly AnyTool[] = [echo, convertTemperature];

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import azureFunctions, { type HttpResponseInit } from "@azure/functions";
+import { createLocalHost, type HostedEndpoint, type LocalHost } from "../../lib/host/server.js";
+import { freePort } from "../support/kit.js";
+
+const { HttpResponse } = azureFunctions;
+
+describe("local host", () => {
+  let host: LocalHost;
+  let baseUrl: URL;
+  const lines: string[] = [];
+  const endpoints: HostedEndpoint[] = [
+    {
+      name: "echoParams",
+      route: "items/{id:int}/{*rest}",
+      methods: ["GET"],
+      handler: async (request) => ({ jsonBody: { params: request.params, query: request.query.get("q"), method: request.method } }),
+    },
+    {
+      name: "cookies",
+      route: "cookies",
+      methods: ["GET"],
+      handler: async (): Promise<HttpResponseInit> => ({
+        status: 204,
+        headers: { "Keep-Alive": "timeout=99", "X-Kept": "yes" },
+        cookies: [
+          { name: "__Host-a", value: "1", path: "/", secure: true, httpOnly: true, sameSite: "Lax" },
+          { name: "b", value: "2", maxAge: 60 },
+        ],
+      }),
+    },
+    {
+      name: "instance",
+      route: "instance",
+      methods: ["POST"],
+      handler: async (request) => new HttpResponse({ status: 201, body: `got ${(await request.text()).length} bytes` }),
+    },
+    {
+      name: "throws",
+      route: "throws",
+      methods: ["GET"],
+      handler: async () => {
+        throw new Error("internal detail");
+      },
+    },
+  ];
+
+  before(async () => {
+    host = createLocalHost({ endpoints, log: (line) => lines.push(line), invocationLog: (_level, message) => lines.push(message) });
+    baseUrl = await host.listen(0, "127.0.0.1");
+  });
+  after(async () => host.close(100));
+
+  it("binds route parameters and query values like the Functions host", async () => {
+    const response = await fetch(new URL("/items/42/a/b?q=x", baseUrl));
+    assert.deepEqual(await response.json(), { params: { id: "42", rest: "a/b" }, query: "x", method: "GET" });
+  });
+
+  it("answers unknown paths and undeclared methods with an empty 404", async () => {
+    for (const [path, method] of [["/nowhere", "GET"], ["/items/x/y", "GET"], ["/cookies", "POST"], ["/", "GET"]] as const) {
+      const response = await fetch(new URL(path, baseUrl), { method });
+      assert.equal(response.status, 404, `${method} ${path}`);
+      assert.equal(await response.text(), "");
+    }
+  });
+
+  it("writes each cookie as its own Set-Cookie header, with no Domain unless one was given", async () => {
+    const response = await fetch(new URL("/cookies", baseUrl));
+    assert.equal(response.status, 204);
+    assert.deepEqual(response.headers.getSetCookie(), ["__Host-a=1; Path=/; HttpOnly; Secure; SameSite=Lax", "b=2; Max-Age=60"]);
+    assert.equal(response.headers.get("x-kept"), "yes");
+    assert.notEqual(response.headers.get("keep-alive"), "timeout=99", "hop-by-hop headers from the handler are dropped");
+  });
+
+  it("accepts an HttpResponse instance and streams the request body to the handler", async () => {
+    const response = await fetch(new URL("/instance", baseUrl), { method: "POST", body: "x".repeat(100_000) });
+    assert.equal(response.status, 201);
+    assert.equal(await response.text(), "got 100000 bytes");
+  });
+
+  it("answers an unhandled exception with an empty 500 and logs it", async () => {
+    const response = await fetch(new URL("/throws", baseUrl));
+    assert.equal(response.status, 500);
+    assert.equal(await response.text(), "");
+    assert.ok(lines.some((line) => line.includes("internal detail")));
+  });
+
+  it("logs one line per request with method, path, status and duration", async () => {
+    await fetch(new URL("/items/7/z", baseUrl));
+    assert.ok(lines.some((line) => /^GET \/items\/7\/z 200 \d+\.\dms$/.test(line)), lines.join("\n"));
+  });
+
+  it("refuses two endpoints with the same name", () => {
+    assert.throws(() => createLocalHost({ endpoints: [endpoints[0]!, endpoints[0]!] }), /Two endpoints are named/);
+  });
+});
+
+describe("npm start", () => {
+  it("serves /mcp on PORT, prints the MCP URL and stops cleanly on SIGTERM", async function () {
+    this.timeout(20_000);
+    const port = await freePort();
+    const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, PORT: String(port), AUTH_MODE: "none" }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const deadline = Date.now() + 10_000;
+      while (!output.includes("Press Ctrl+C") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.match(output, new RegExp(`MCP endpoint +http://localhost:${port}/mcp`));
+      const response = await fetch(`http://localhost:${port}/mcp`, { method: "GET" });
+      assert.equal(response.status, 405);
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 0, output);
+    assert.match(output, /GET \/mcp 405/);
+    assert.match(output, /SIGTERM received, stopping/);
+  });
+});

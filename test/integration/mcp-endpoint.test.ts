@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
+import { z } from "zod";
+import { defineTool, ToolError } from "../../lib/mcp/index.js";
+import { connectClient } from "../support/clients.js";
+import { startKit, type RunningKit } from "../support/kit.js";
+
+const MODERN_META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+
+const failing = defineTool({
+  name: "fails_unexpectedly",
+  description: "Throws an error carrying internal detail",
+  input: {},
+  async run() {
+    throw new Error("connect ECONNREFUSED 10.1.2.3:5432 password=hunter2");
+  },
+});
+const wrongOutput = defineTool({
+  name: "wrong_output",
+  description: "Returns output that does not match its schema",
+  input: {},
+  output: { count: z.number() },
+  async run() {
+    return { count: "three" } as unknown as { count: number };
+  },
+});
+const refuses = defineTool({
+  name: "refuses",
+  description: "Throws a ToolError",
+  input: {},
+  async run() {
+    throw new ToolError("The order 42 does not exist.");
+  },
+});
+const slowProgress = defineTool({
+  name: "slow_progress",
+  description: "Reports progress three times, 50 ms apart",
+  input: {},
+  async run(_args, { progress }) {
+    for (const step of [1, 2, 3]) {
+      await progress(step, 3, `step ${step}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return "done";
+  },
+});
+
+async function post(url: URL, body: string | Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body,
+  });
+}
+
+/** Sends a request with an arbitrary Host header, which fetch does not allow. */
+function rawPost(url: URL, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const LIST_TOOLS = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: MODERN_META } });
+const MODERN_HEADERS = { "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" };
+
+describe("/mcp endpoint", () => {
+  let kit: RunningKit;
+  before(async () => {
+    kit = await startKit({
+      env: { MCP_MAX_BODY_BYTES: "2048" },
+      server: { name: "test", version: "1", tools: [failing, wrongOutput, refuses, slowProgress] },
+    });
+  });
+  after(async () => kit.close());
+
+  describe("bad requests get a clear status, never a 500", () => {
+    for (const method of ["GET", "DELETE"]) {
+      it(`answers ${method} with 405 and Allow: POST`, async () => {
+        const response = await fetch(kit.mcpUrl, { method });
+        assert.equal(response.status, 405);
+        assert.equal(response.headers.get("allow"), "POST");
+        const body = (await response.json()) as { error: { message: string } };
+        assert.match(body.error.message, /POST/);
+      });
+    }
+
+    it("answers methods the function does not declare with the host's empty 404", async () => {
+      const response = await fetch(kit.mcpUrl, { method: "PUT", body: "{}" });
+      assert.equal(response.status, 404);
+      assert.equal(await response.text(), "");
+    });
+
+    it("answers a body over the limit with 413, whether or not Content-Length announces it", async () => {
+      const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { padding: "x".repeat(4000) } });
+      assert.equal((await post(kit.mcpUrl, big)).status, 413);
+      const chunked = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode("x".repeat(500)));
+          controller.close();
+        },
+      });
+      const response = await fetch(kit.mcpUrl, { method: "POST", headers: { "content-type": "application/json" }, body: chunked, duplex: "half" } as RequestInit);
+      assert.equal(response.status, 413);
+      const body = (await response.json()) as { error: { message: string } };
+      assert.match(body.error.message, /2048 bytes/);
+    });
+
+    it("answers a non-JSON media type with 415", async () => {
+      const response = await post(kit.mcpUrl, LIST_TOOLS, { "content-type": "text/plain" });
+      assert.equal(response.status, 415);
+    });
+
+    for (const [label, body] of [
+      ["truncated JSON", '{"jsonrpc":"2.0","id":1,'],
+      ["an empty body", ""],
+      ["invalid UTF-8", new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])],
+    ] as const) {
+      it(`answers ${label} with a JSON-RPC parse error`, async () => {
+        const response = await post(kit.mcpUrl, body);
+        assert.equal(response.status, 400);
+        const parsed = (await response.json()) as { error: { code: number }; id: unknown };
+        assert.equal(parsed.error.code, -32700);
+        assert.equal(parsed.id, null);
+      });
+    }
+
+    it("answers well-formed JSON that is not JSON-RPC without a 500", async () => {
+      for (const body of ["[]", "42", '"text"', '{"jsonrpc":"2.0"}', '{"jsonrpc":"2.0","id":1,"method":7}', "[1,2,3]"]) {
+        const response = await post(kit.mcpUrl, body);
+        assert.ok(response.status >= 200 && response.status < 500, `${body} → ${response.status}`);
+      }
+    });
+  });
+
+  describe("DNS-rebinding protection", () => {
+    it("refuses a Host header outside the allow-list with 403", async () => {
+      const response = await rawPost(kit.mcpUrl, { host: "evil.example", ...MODERN_HEADERS }, LIST_TOOLS);
+      assert.equal(response.status, 403);
+      assert.ok(kit.logs.matching("mcp.request_rejected").length > 0, "the refusal is logged");
+    });
+
+    it("refuses an Origin header outside the allow-list with 403", async () => {
+      const response = await post(kit.mcpUrl, LIST_TOOLS, { origin: "https://evil.example", ...MODERN_HEADERS });
+      assert.equal(response.status, 403);
+    });
+
+    it("accepts a loopback Origin locally", async () => {
+      const response = await post(kit.mcpUrl, LIST_TOOLS, { origin: `http://localhost:${kit.config.port}`, ...MODERN_HEADERS });
+      assert.equal(response.status, 200);
+    });
+  });
+
+  describe("refused methods", () => {
+    it("refuses subscriptions/listen instead of holding the Function open", async () => {
+      const response = await post(
+        kit.mcpUrl,
+        JSON.stringify({ jsonrpc: "2.0", id: 9, method: "subscriptions/listen", params: { _meta: MODERN_META, notifications: { toolsListChanged: true } } }),
+        { "mcp-protocol-version": "2026-07-28", "mcp-method": "subscriptions/listen" },
+      );
+      assert.equal(response.headers.get("content-type"), "application/json");
+      const body = (await response.json()) as { id: number; error: { code: number; message: string } };
+      assert.equal(body.id, 9);
+      assert.equal(body.error.code, -32601);
+      assert.match(body.error.message, /stateless/);
+    });
+
+    it("advertises that the tool list never changes", async () => {
+      const response = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "server/discover", params: { _meta: MODERN_META } }), {
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "server/discover",
+      });
+      const body = (await response.json()) as { result: { capabilities: { tools: { listChanged: boolean } } } };
+      assert.equal(body.result.capabilities.tools.listChanged, false);
+    });
+  });
+
+  describe("tool failures", () => {
+    it("hides an unexpected error's text and stack behind a reference that the log explains", async () => {
+      const client = await connectClient("v2-auto", kit.mcpUrl);
+      try {
+        const result = await client.callTool("fails_unexpectedly", {});
+        assert.equal(result.isError, true);
+        const text = result.content[0]?.text ?? "";
+        assert.doesNotMatch(text, /ECONNREFUSED|hunter2|at .*\.js/);
+        const reference = /reference ([0-9a-f]{8})/.exec(text)?.[1];
+        assert.ok(reference, text);
+        const logged = kit.logs.matching(reference);
+        assert.equal(logged.length, 1);
+        assert.match(logged[0]!.text, /ECONNREFUSED/);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("turns output that breaks the declared schema into a tool error", async () => {
+      const client = await connectClient("v2-legacy", kit.mcpUrl);
+      try {
+        const result = await client.callTool("wrong_output", {});
+        assert.equal(result.isError, true);
+        assert.equal(result.structuredContent, undefined);
+        assert.match(kit.logs.text(), /does not match the declared output schema/);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("passes a ToolError's message through unchanged", async () => {
+      const client = await connectClient("v1", kit.mcpUrl);
+      try {
+        const result = await client.callTool("refuses", {});
+        assert.deepEqual(result, { content: [{ type: "text", text: "The order 42 does not exist." }], isError: true });
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  describe("streaming through the local host", () => {
+    for (const kind of ["v2-auto", "v2-legacy"] as const) {
+      it(`delivers progress notifications to a ${kind} client as they happen, not with the result`, async () => {
+        const client = await connectClient(kind, kit.mcpUrl);
+        try {
+          const seen: Array<{ progress: number; at: number }> = [];
+          const result = await client.callTool("slow_progress", {}, (progress) => seen.push({ progress, at: Date.now() }));
+          const resultAt = Date.now();
+          assert.deepEqual(
+            seen.map((entry) => entry.progress),
+            [1, 2, 3],
+          );
+          assert.equal(result.content[0]?.text, "done");
+          // The tool sleeps 150 ms after its first report: a buffered response would deliver everything at once.
+          assert.ok(resultAt - seen[0]!.at >= 80, `first progress arrived ${resultAt - seen[0]!.at} ms before the result`);
+        } finally {
+          await client.close();
+        }
+      });
+    }
+  });
+});

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { createLogger, redactText, redactValue } from "../../lib/log.js";
+
+const JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFiYyJ9.eyJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaTovL3gifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
+
+describe("log redaction", () => {
+  it("masks JWTs and bearer tokens inside any string", () => {
+    const text = redactText(`call failed with ${JWT} and header Bearer abcdefgh12345678`);
+    assert.ok(!text.includes(JWT.slice(0, 30)));
+    assert.ok(!text.includes("abcdefgh12345678"));
+    assert.match(text, /\[redacted-jwt\]/);
+  });
+
+  it("drops credential-named fields whole, at any depth", () => {
+    const redacted = redactValue({ user: "alice", access_token: "opaque-value", nested: { clientSecret: "s3cr3t", code: "abc" }, list: [{ refreshToken: "r" }] });
+    assert.deepEqual(redacted, { user: "alice", access_token: "[redacted]", nested: { clientSecret: "[redacted]", code: "[redacted]" }, list: [{ refreshToken: "[redacted]" }] });
+  });
+
+  it("reduces errors to name, message and code, with tokens masked", () => {
+    const error = Object.assign(new Error(`token ${JWT} rejected`), { code: "E_TOKEN" });
+    const redacted = redactValue(error) as Record<string, unknown>;
+    assert.equal(redacted["name"], "Error");
+    assert.equal(redacted["code"], "E_TOKEN");
+    assert.ok(!String(redacted["message"]).includes(JWT.slice(0, 30)));
+    assert.ok(!String(redacted["stack"]).includes(JWT.slice(0, 30)));
+  });
+
+  it("filters by level and adds child fields", () => {
+    const lines: string[] = [];
+    const log = createLogger("info", (level, event, fields) => lines.push(`${level} ${event} ${JSON.stringify(fields)}`));
+    log.debug("hidden");
+    log.child({ invocationId: "inv-1" }).warn("shown", { authorization: `Bearer ${JWT}` });
+    assert.deepEqual(lines, [`warn shown {"invocationId":"inv-1","authorization":"[redacted]"}`]);
+  });
+});

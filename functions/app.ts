@@ -6,12 +6,14 @@
  * Functions host `@azure/functions` drops `app.http` registrations (test mode),
  * so this table, not the library, is what the local host reads.
  */
+import { createAuth, type Auth } from "../lib/auth/index.js";
 import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
 import type { McpServerDefinition } from "../lib/mcp/index.js";
 import { healthEndpoint } from "./health.js";
 import { mcpEndpoint } from "./mcp.js";
+import { protectedResourceEndpoints } from "./protected-resource.js";
 
 /** What the endpoints are built from. */
 export interface AppContext {
@@ -24,5 +26,10 @@ export interface AppContext {
 
 /** Builds every endpoint of the app. */
 export function createEndpoints(app: AppContext): HostedEndpoint[] {
-  return [mcpEndpoint(app), healthEndpoint(app)];
+  const auth: Auth = createAuth(app.config, app.log);
+  return [
+    mcpEndpoint(app, auth),
+    ...(auth.resource === undefined ? [] : protectedResourceEndpoints(app, auth.resource)),
+    healthEndpoint(app),
+  ];
 }

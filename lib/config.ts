@@ -55,6 +55,37 @@ export const SETTINGS = {
       "'direct' (clients go straight to Entra) or 'none' (tests and local trials only; refused in Azure).",
     azure: "set-by-infra",
   },
+  ENTRA_TENANT_ID: {
+    description:
+      "Directory (tenant) id of the Entra app registration, a GUID; or 'organizations' / 'common' for a multi-tenant app " +
+      "(then ENTRA_ALLOWED_TENANTS is required). Required unless AUTH_MODE=none.",
+    azure: "set-by-infra",
+  },
+  ENTRA_CLIENT_ID: {
+    description: "Application (client) id of the Entra app registration that protects /mcp, a GUID. Required unless AUTH_MODE=none.",
+    azure: "set-by-infra",
+  },
+  ENTRA_IDENTIFIER_URI: {
+    description: "Application ID URI of the app registration (default api://<ENTRA_CLIENT_ID>). Tokens may carry it or the client id as audience.",
+    azure: "set-by-infra",
+  },
+  ENTRA_API_SCOPES: {
+    description: "Space- or comma-separated names of the delegated scopes the API exposes, the first being the one every caller needs (default mcp.access).",
+    azure: "optional",
+  },
+  ENTRA_ALLOWED_TENANTS: {
+    description: "Comma-separated tenant ids (GUIDs) whose users may call a multi-tenant app. Ignored for a single-tenant ENTRA_TENANT_ID.",
+    azure: "optional",
+  },
+  ENTRA_AUTHORITY_HOST: {
+    description:
+      "Entra sign-in host (default https://login.microsoftonline.com; https://login.microsoftonline.us and https://login.chinacloudapi.cn for sovereign clouds; the local stand-in under npm start).",
+    azure: "set-by-infra",
+  },
+  ENTRA_JWKS_COOLDOWN_SECONDS: {
+    description: "Least time between two signing-key fetches triggered by tokens with an unknown key id (default 60).",
+    azure: "optional",
+  },
   MCP_MAX_BODY_BYTES: {
     description: "Largest accepted MCP request body in bytes (default 4194304, 4 MiB).",
     azure: "optional",
@@ -104,12 +135,32 @@ export interface McpSettings {
   readonly allowedOriginHosts: readonly string[];
 }
 
+export interface EntraSettings {
+  /** GUID, or "organizations" / "common" for a multi-tenant app. */
+  readonly tenant: string;
+  readonly multiTenant: boolean;
+  /** Tenants whose tokens are accepted: the tenant itself when single-tenant, the allow-list otherwise. Lower case. */
+  readonly allowedTenants: readonly string[];
+  /** Application (client) id, lower case. */
+  readonly clientId: string;
+  /** Application ID URI, e.g. api://<client id>. */
+  readonly identifierUri: string;
+  /** Delegated scope names the API exposes, e.g. ["mcp.access"]; the first one is required of every caller. */
+  readonly apiScopes: readonly [string, ...string[]];
+  /** Sign-in host, e.g. https://login.microsoftonline.com (origin only). */
+  readonly authorityHost: URL;
+  /** Least time between key fetches caused by unknown key ids, in milliseconds. */
+  readonly jwksCooldownMs: number;
+}
+
 export interface KitConfig {
   /** Origin of the app as clients see it. Never derived from request headers. */
   readonly publicBaseUrl: URL;
   /** The MCP endpoint: `${publicBaseUrl}/mcp`. Also the OAuth protected resource identifier. */
   readonly mcpUrl: URL;
   readonly authMode: AuthMode;
+  /** Entra settings; absent only when AUTH_MODE=none. */
+  readonly entra?: EntraSettings;
   readonly mcp: McpSettings;
   readonly logLevel: LogLevel;
   /** True when the Azure platform variables say this process runs in Azure. */
@@ -204,9 +255,10 @@ export function loadConfig(env: Environment = process.env): KitConfig {
       "'none' serves /mcp without sign-in and is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set); use proxy or direct",
     );
   }
-  if (authMode !== "none") {
-    throw new ConfigError("AUTH_MODE", `'${authMode}' is not available in this version; only 'none' is`);
+  if (authMode === "proxy") {
+    throw new ConfigError("AUTH_MODE", "'proxy' is not available in this version; use 'direct' (clients sign in at Entra) or 'none'");
   }
+  const entra = authMode === "none" ? undefined : readEntraSettings(read);
 
   const rawHosts = read("MCP_ALLOWED_HOSTS");
   const allowedHosts =
@@ -220,6 +272,7 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     publicBaseUrl,
     mcpUrl: new URL("/mcp", publicBaseUrl),
     authMode,
+    ...(entra === undefined ? {} : { entra }),
     mcp: {
       maxBodyBytes: rawBodyLimit === undefined ? 4 * 1024 * 1024 : parse("MCP_MAX_BODY_BYTES", positiveInt, rawBodyLimit, "a positive number of bytes"),
       allowedHosts: unique(allowedHosts),
@@ -228,6 +281,86 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     logLevel: parse("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]), read("LOG_LEVEL") ?? "info", "one of debug, info, warn, error"),
     runningInAzure,
     port: localPort,
+  };
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a GUID in the 8-4-4-4-12 form. */
+export function isGuid(value: string): boolean {
+  return GUID.test(value);
+}
+
+function readEntraSettings(read: (name: SettingName) => string | undefined): EntraSettings {
+  const rawTenant = read("ENTRA_TENANT_ID");
+  if (rawTenant === undefined) {
+    throw new ConfigError("ENTRA_TENANT_ID", "missing; set the directory (tenant) id of the app registration, a GUID");
+  }
+  const tenant = rawTenant.toLowerCase();
+  const multiTenant = tenant === "organizations" || tenant === "common";
+  if (!multiTenant && !isGuid(tenant)) {
+    throw new ConfigError("ENTRA_TENANT_ID", `got ${JSON.stringify(rawTenant)}, expected a GUID (or 'organizations' / 'common' for a multi-tenant app)`);
+  }
+
+  const rawClientId = read("ENTRA_CLIENT_ID");
+  if (rawClientId === undefined || !isGuid(rawClientId)) {
+    throw new ConfigError(
+      "ENTRA_CLIENT_ID",
+      rawClientId === undefined ? "missing; set the application (client) id of the app registration, a GUID" : `got ${JSON.stringify(rawClientId)}, expected a GUID`,
+    );
+  }
+  const clientId = rawClientId.toLowerCase();
+
+  let allowedTenants: string[];
+  if (multiTenant) {
+    const raw = read("ENTRA_ALLOWED_TENANTS");
+    if (raw === undefined) {
+      throw new ConfigError("ENTRA_ALLOWED_TENANTS", `missing; a multi-tenant app (ENTRA_TENANT_ID=${tenant}) must list the tenant GUIDs whose users may call it`);
+    }
+    allowedTenants = parse("ENTRA_ALLOWED_TENANTS", commaList, raw, "a comma-separated list of tenant GUIDs").map((item) => {
+      if (!isGuid(item)) throw new ConfigError("ENTRA_ALLOWED_TENANTS", `${JSON.stringify(item)} is not a tenant GUID`);
+      return item.toLowerCase();
+    });
+    if (allowedTenants.length === 0) throw new ConfigError("ENTRA_ALLOWED_TENANTS", "lists no tenant");
+  } else {
+    allowedTenants = [tenant];
+  }
+
+  const identifierUri = read("ENTRA_IDENTIFIER_URI") ?? `api://${clientId}`;
+  try {
+    new URL(identifierUri);
+  } catch {
+    throw new ConfigError("ENTRA_IDENTIFIER_URI", `got ${JSON.stringify(identifierUri)}, expected an application ID URI such as api://${clientId}`);
+  }
+
+  const scopeNames = (read("ENTRA_API_SCOPES") ?? "mcp.access").split(/[\s,]+/).filter((name) => name !== "");
+  for (const name of scopeNames) {
+    if (!/^[A-Za-z0-9._-]{1,120}$/.test(name)) {
+      throw new ConfigError("ENTRA_API_SCOPES", `${JSON.stringify(name)} is not a scope name such as mcp.access (the part after the identifier URI)`);
+    }
+  }
+  const [firstScope, ...otherScopes] = scopeNames;
+  if (firstScope === undefined) throw new ConfigError("ENTRA_API_SCOPES", "lists no scope");
+
+  const rawHost = read("ENTRA_AUTHORITY_HOST") ?? "https://login.microsoftonline.com";
+  const authorityHost = parseBaseUrl("ENTRA_AUTHORITY_HOST", rawHost);
+  if (authorityHost.protocol !== "https:") {
+    throw new ConfigError("ENTRA_AUTHORITY_HOST", `got ${JSON.stringify(rawHost)}, expected https (Entra and msal-node accept nothing else)`);
+  }
+
+  const rawCooldown = read("ENTRA_JWKS_COOLDOWN_SECONDS");
+  const cooldownSeconds =
+    rawCooldown === undefined ? 60 : parse("ENTRA_JWKS_COOLDOWN_SECONDS", z.coerce.number().min(0).max(86400), rawCooldown, "a number of seconds 0-86400");
+
+  return {
+    tenant,
+    multiTenant,
+    allowedTenants,
+    clientId,
+    identifierUri,
+    apiScopes: [firstScope, ...otherScopes],
+    authorityHost,
+    jwksCooldownMs: cooldownSeconds * 1000,
   };
 }
 

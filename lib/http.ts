@@ -37,6 +37,22 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
   });
 }
 
+/**
+ * CORS headers for endpoints browser-based MCP clients call directly
+ * (metadata, registration, token). Credentials are never allowed, so `*` is safe.
+ */
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+  "Access-Control-Allow-Headers": "Authorization, Content-Type, MCP-Protocol-Version",
+  "Access-Control-Max-Age": "86400",
+};
+
+/** The answer to a CORS preflight on a CORS-enabled endpoint. */
+export function corsPreflight(): Response {
+  return new Response(null, { status: 204, headers: { ...CORS_HEADERS, ...SECURITY_HEADERS } });
+}
+
 /** 405 with the `Allow` header listing the methods the endpoint serves. */
 export function methodNotAllowed(allowed: readonly string[]): Response {
   return jsonResponse(405, { error: "method_not_allowed", error_description: `Use ${allowed.join(" or ")}.` }, { Allow: allowed.join(", ") });

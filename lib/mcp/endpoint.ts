@@ -4,14 +4,17 @@
  * The SDK's `createMcpHandler` serves the 2026-07-28 protocol and, through its
  * stateless legacy fallback, 2025-era clients. It deliberately checks no
  * tokens, Origin or Host, so this module does, in this order: Host and Origin
- * (DNS-rebinding protection), method, media type, body size, JSON syntax,
- * refused methods. Only then does the request reach the SDK.
+ * (DNS-rebinding protection), the bearer token (when sign-in is on), method,
+ * media type, body size, JSON syntax, refused methods. Only then does the
+ * request reach the SDK, with the validated token as `authInfo`.
  */
-import { createMcpHandler, hostHeaderValidationResponse, originValidationResponse } from "@modelcontextprotocol/server";
+import { randomUUID } from "node:crypto";
+import { createMcpHandler, hostHeaderValidationResponse, isInitializeRequest, originValidationResponse } from "@modelcontextprotocol/server";
 import type { McpSettings } from "../config.js";
 import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
+import type { Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
-import { buildServer, checkDefinition, type McpServerDefinition, type ToolCallEnvironment } from "./server.js";
+import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
   /** The tools (and anything else) to serve. */
@@ -20,6 +23,8 @@ export interface McpEndpointOptions {
   readonly settings: McpSettings;
   /** Where errors outside any one request are logged (the SDK's out-of-band reports). */
   readonly log: Logger;
+  /** The authentication mode and, unless it is none, the gate every request passes first. */
+  readonly auth: ServerAuth & { readonly gate?: Gate };
 }
 
 /** JSON-RPC error codes the endpoint answers with before the SDK sees a request. */
@@ -49,11 +54,12 @@ const REFUSED_METHODS: ReadonlyMap<string, string> = new Map([
  * const response = await mcp(request, { log, invocationId });
  */
 export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
-  const { definition, settings, log } = options;
+  const { definition, settings, log, auth } = options;
   checkDefinition(definition);
+  if (auth.mode !== "none" && auth.gate === undefined) throw new Error(`AUTH_MODE=${auth.mode} needs an authentication gate`);
   const environments = new WeakMap<Request, ToolCallEnvironment>();
   const sdkHandler = createMcpHandler(
-    ({ requestInfo }) => buildServer(definition, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }),
+    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }),
     {
       legacy: "stateless",
       maxRequestBodySize: settings.maxBodyBytes,
@@ -69,6 +75,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       context.log.warn("mcp.request_rejected", { reason: "host_or_origin", host: request.headers.get("host"), origin: request.headers.get("origin") });
       return withSecurityHeaders(rejected);
     }
+    // Authentication comes before anything else is read: an anonymous client learns nothing and makes the server parse nothing.
+    const authInfo = auth.gate === undefined ? undefined : await auth.gate(request, context);
+    if (authInfo instanceof Response) return authInfo;
     if (request.method !== "POST") {
       return jsonRpcError(405, TRANSPORT_ERROR, "Method not allowed: this server is stateless, send every message as a POST.", { Allow: "POST" });
     }
@@ -97,7 +106,15 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // The SDK reads the already-parsed body, so the forwarded request needs only the method, URL and headers.
     const forwarded = new Request(request.url, { method: "POST", headers: request.headers, signal: request.signal });
     environments.set(forwarded, { log: context.log });
-    const response = await sdkHandler.fetch(forwarded, { parsedBody: message });
+    const response = await sdkHandler.fetch(forwarded, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
+    if (response.ok && isInitializeRequest(message) && !response.headers.has("mcp-session-id")) {
+      // 2025-era clients open a session with `initialize`; without an Mcp-Session-Id they (and the
+      // conformance suite) assume they cannot run several streams in one conversation. The ID only
+      // names the conversation: nothing is stored under it, every instance accepts any value (the
+      // SDK's stateless transport ignores it), it grants nothing, and DELETE still answers 405,
+      // which the spec allows for a server that does not support explicit termination.
+      response.headers.set("Mcp-Session-Id", randomUUID());
+    }
     return withSecurityHeaders(response);
   };
 }

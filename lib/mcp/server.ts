@@ -7,10 +7,21 @@
  * are validated and failures become readable `isError` results.
  */
 import { randomUUID } from "node:crypto";
-import { McpServer, type CallToolResult, type ServerCapabilities, type ServerContext } from "@modelcontextprotocol/server";
+import {
+  McpServer,
+  type CallToolResult,
+  type ScopeChallengeHandler,
+  type ServerCapabilities,
+  type ServerContext,
+  type ServerOptions,
+} from "@modelcontextprotocol/server";
 import { z } from "zod";
+import type { AuthMode } from "../config.js";
+import { validatedTokenOf } from "../auth/gate.js";
+import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
-import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type UnstructuredReturn } from "./tool.js";
+import { NeedError, resolveNeeds } from "./needs.js";
+import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
 
 /** Everything an MCP endpoint serves. */
 export interface McpServerDefinition {
@@ -30,11 +41,26 @@ export interface McpServerDefinition {
   readonly capabilities?: Omit<ServerCapabilities, "tools">;
   /** Registers resources, prompts or completions directly with the MCP SDK. Runs for every request. */
   readonly extend?: (server: McpServer) => void;
+  /**
+   * Integrity check for the `requestState` that multi-round-trip
+   * (`inputRequired`, 2026-07-28) results send through the client and get
+   * back: usually `createRequestStateCodec({ key }).verify`. It runs before
+   * the handler; a refusal is answered with -32602. Without it, handlers see
+   * the raw string, which the client can forge.
+   */
+  readonly requestState?: NonNullable<ServerOptions["requestState"]>;
 }
 
 /** Per-request values the tool wrappers need. */
 export interface ToolCallEnvironment {
   readonly log: Logger;
+}
+
+/** How the server authenticates callers; fixed for the life of the endpoint. */
+export interface ServerAuth {
+  readonly mode: AuthMode;
+  /** Present unless the mode is none: scope naming for per-tool challenges. */
+  readonly resource?: ProtectedResource;
 }
 
 /**
@@ -50,21 +76,40 @@ export function checkDefinition(definition: McpServerDefinition): void {
 }
 
 /** Creates the server instance for one request. */
-export function buildServer(definition: McpServerDefinition, environment: ToolCallEnvironment): McpServer {
+export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment): McpServer {
   const server = new McpServer(
     { name: definition.name, version: definition.version },
     {
-      capabilities: { ...definition.capabilities, tools: { listChanged: false } },
+      capabilities: staticCapabilities(definition),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),
+      ...(definition.requestState === undefined ? {} : { requestState: definition.requestState }),
     },
   );
-  for (const tool of definition.tools) registerTool(server, tool, environment);
+  for (const tool of definition.tools) registerTool(server, tool, auth, environment);
   definition.extend?.(server);
   return server;
 }
 
-function registerTool(server: McpServer, tool: AnyTool, environment: ToolCallEnvironment): void {
+/**
+ * The definition's capabilities with every list declared as never changing.
+ * `subscriptions/listen` is refused (see endpoint.ts), so a list that claimed
+ * to change could never tell anyone; and the SDK would otherwise advertise
+ * `listChanged: true` for resources and prompts registered in `extend`.
+ */
+function staticCapabilities(definition: McpServerDefinition): ServerCapabilities {
+  const declared = definition.capabilities ?? {};
+  const mayRegisterMore = definition.extend !== undefined;
+  return {
+    ...declared,
+    tools: { listChanged: false },
+    ...(declared.resources !== undefined || mayRegisterMore ? { resources: { ...declared.resources, listChanged: false } } : {}),
+    ...(declared.prompts !== undefined || mayRegisterMore ? { prompts: { ...declared.prompts, listChanged: false } } : {}),
+  };
+}
+
+function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
   const outputSchema = tool.output === undefined ? undefined : z.object(tool.output);
+  const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource);
   server.registerTool(
     tool.name,
     {
@@ -73,11 +118,14 @@ function registerTool(server: McpServer, tool: AnyTool, environment: ToolCallEnv
       inputSchema: z.object(tool.input),
       ...(outputSchema === undefined ? {} : { outputSchema }),
       ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+      ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
     },
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const log = environment.log.child({ tool: tool.name });
       try {
-        const value: unknown = await tool.run(args as Record<string, unknown>, toolContext(log, ctx));
+        const base = toolContext(log, ctx);
+        const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal: base.signal });
+        const value: unknown = await tool.run(args as Record<string, unknown>, { ...needs, ...base });
         if (outputSchema === undefined) return unstructuredResult(value as UnstructuredReturn);
         const checked = outputSchema.safeParse(value);
         if (!checked.success) {
@@ -116,8 +164,30 @@ function isCallToolResult(value: unknown): value is CallToolResult {
   return typeof value === "object" && value !== null && Array.isArray((value as { content?: unknown }).content);
 }
 
+/**
+ * The SDK's per-tool scope challenge for `requires`: a caller lacking a scope
+ * or role gets 403 `insufficient_scope` naming every scope the tool needs.
+ */
+function requirementsChallenge(requires: ToolRequirements, resource: ProtectedResource): ScopeChallengeHandler {
+  const requiredScopes = requires.scopes ?? [];
+  const requiredRoles = requires.roles ?? [];
+  const allScopes = [...new Set([...resource.baseScopes, ...requiredScopes.map((name) => resource.clientScope(name))])] as [string, ...string[]];
+  return ({ authInfo }) => {
+    const token = validatedTokenOf(authInfo);
+    if (token === undefined) return undefined;
+    const missingScopes = requiredScopes.filter((name) => !token.scopes.includes(name));
+    const missingRoles = requiredRoles.filter((role) => !token.roles.includes(role));
+    if (missingScopes.length === 0 && missingRoles.length === 0) return undefined;
+    const lacking = [
+      ...(missingScopes.length === 0 ? [] : [`the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}`]),
+      ...(missingRoles.length === 0 ? [] : [`the app role${missingRoles.length > 1 ? "s" : ""} ${missingRoles.join(", ")} (an administrator assigns roles)`]),
+    ];
+    return { scopes: allScopes, errorDescription: `This tool needs ${lacking.join(" and ")}.` };
+  };
+}
+
 function failure(log: Logger, toolName: string, error: unknown): CallToolResult {
-  if (error instanceof ToolError) {
+  if (error instanceof ToolError || error instanceof NeedError) {
     log.info("tool.error", { message: error.message });
     return { content: [{ type: "text", text: error.message }], isError: true };
   }

@@ -11,6 +11,7 @@
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
+import type { Needs, ResolvedNeeds } from "./needs.js";
 
 /** A zod object shape: `{ city: z.string(), days: z.number().int() }`. */
 export type Shape = Record<string, z.ZodType>;
@@ -39,7 +40,18 @@ export interface ToolContext {
  */
 export type UnstructuredReturn = string | CallToolResult | Record<string, unknown> | readonly unknown[] | number | boolean | null;
 
-export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
+/** Per-tool authorization: what the caller's token must grant, checked before the call. */
+export interface ToolRequirements {
+  /** Delegated scope names (short form, e.g. "orders.write") the token's `scp` must contain. */
+  readonly scopes?: readonly string[];
+  /** App roles the token's `roles` must contain. */
+  readonly roles?: readonly string[];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "no needs" is the empty object type.
+type NoNeeds = {};
+
+export interface ToolSpec<I extends Shape, O extends Shape | undefined, N extends Needs = NoNeeds> {
   /** Unique name clients call the tool by: 1-128 of `A-Z a-z 0-9 _ - .`. */
   readonly name: string;
   /** Short human-readable name for clients' UIs. */
@@ -52,12 +64,19 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined> {
   readonly output?: O;
   /** Hints for clients: read-only, destructive, idempotent, open-world. */
   readonly annotations?: ToolAnnotations;
+  /**
+   * What the tool needs from the signed-in user, resolved before `run` and
+   * passed in its context under the same names: `{ oid: claim("oid"), me: user() }`.
+   */
+  readonly needs?: N;
+  /** Scopes or app roles the caller must have; a caller without them gets 403 `insufficient_scope`. */
+  readonly requires?: ToolRequirements;
   /** Does the work. Throw a {@link ToolError} for failures the user should read. */
-  run(args: InputOf<I>, context: ToolContext): Promise<O extends Shape ? z.infer<z.ZodObject<O>> : UnstructuredReturn>;
+  run(args: InputOf<I>, context: ToolContext & ResolvedNeeds<N>): Promise<O extends Shape ? z.infer<z.ZodObject<O>> : UnstructuredReturn>;
 }
 
 /** A tool as the kit holds it: the spec, checked. */
-export interface Tool<I extends Shape = Shape, O extends Shape | undefined = Shape | undefined> extends ToolSpec<I, O> {
+export interface Tool<I extends Shape = Shape, O extends Shape | undefined = Shape | undefined, N extends Needs = NoNeeds> extends ToolSpec<I, O, N> {
   readonly kind: "mcp-functions-kit/tool";
 }
 
@@ -65,7 +84,7 @@ export interface Tool<I extends Shape = Shape, O extends Shape | undefined = Sha
 // The run signature is contravariant in its arguments, so a list of differently
 // shaped tools can only be typed by erasing the shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTool = Tool<any, any>;
+export type AnyTool = Tool<any, any, any>;
 
 /** A failure the person using the tool should read. Its message is sent to the client as the tool result. */
 export class ToolError extends Error {
@@ -86,6 +105,7 @@ export class ToolDefinitionError extends Error {
 }
 
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+const RESERVED_CONTEXT_FIELDS: ReadonlySet<string> = new Set(["log", "signal", "progress"]);
 
 /**
  * Defines a tool.
@@ -100,12 +120,20 @@ const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
  * });
  * @throws ToolDefinitionError when the name or description is unusable.
  */
-export function defineTool<I extends Shape, O extends Shape | undefined = undefined>(spec: ToolSpec<I, O>): Tool<I, O> {
+export function defineTool<I extends Shape, O extends Shape | undefined = undefined, N extends Needs = NoNeeds>(spec: ToolSpec<I, O, N>): Tool<I, O, N> {
   if (!TOOL_NAME.test(spec.name)) {
     throw new ToolDefinitionError(spec.name, "name must be 1-128 characters of A-Z a-z 0-9 _ - .");
   }
   if (spec.description.trim() === "") {
     throw new ToolDefinitionError(spec.name, "description must say what the tool does");
+  }
+  for (const field of Object.keys(spec.needs ?? {})) {
+    if (RESERVED_CONTEXT_FIELDS.has(field)) {
+      throw new ToolDefinitionError(spec.name, `the need "${field}" would hide the context's own "${field}"; choose another name`);
+    }
+  }
+  for (const name of spec.requires?.scopes ?? []) {
+    if (!/^[A-Za-z0-9._-]{1,120}$/.test(name)) throw new ToolDefinitionError(spec.name, `required scope "${name}" must be a short scope name such as orders.write`);
   }
   return { ...spec, kind: "mcp-functions-kit/tool" };
 }

@@ -71,3 +71,52 @@ describe("configuration", () => {
     }
   });
 });
+
+describe("Entra configuration", () => {
+  const tenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+  const clientId = "3F2504E0-4F89-11D3-9A0C-0305E82C3301";
+
+  it("derives the identifier URI and default scope, lower-casing ids", () => {
+    const config = loadConfig({ AUTH_MODE: "direct", ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: clientId });
+    assert.equal(config.entra?.clientId, clientId.toLowerCase());
+    assert.equal(config.entra?.identifierUri, `api://${clientId.toLowerCase()}`);
+    assert.deepEqual(config.entra?.apiScopes, ["mcp.access"]);
+    assert.deepEqual(config.entra?.allowedTenants, [tenant]);
+    assert.equal(config.entra?.authorityHost.origin, "https://login.microsoftonline.com");
+    assert.equal(config.entra?.multiTenant, false);
+  });
+
+  it("needs an allow-list of tenant GUIDs for a multi-tenant app", () => {
+    assert.equal(configError({ AUTH_MODE: "direct", ENTRA_TENANT_ID: "organizations", ENTRA_CLIENT_ID: clientId }).setting, "ENTRA_ALLOWED_TENANTS");
+    assert.equal(
+      configError({ AUTH_MODE: "direct", ENTRA_TENANT_ID: "organizations", ENTRA_CLIENT_ID: clientId, ENTRA_ALLOWED_TENANTS: "contoso.com" }).setting,
+      "ENTRA_ALLOWED_TENANTS",
+    );
+    const config = loadConfig({ AUTH_MODE: "direct", ENTRA_TENANT_ID: "organizations", ENTRA_CLIENT_ID: clientId, ENTRA_ALLOWED_TENANTS: `${tenant.toUpperCase()}` });
+    assert.deepEqual(config.entra?.allowedTenants, [tenant]);
+    assert.equal(config.entra?.multiTenant, true);
+  });
+
+  it("names each missing or malformed Entra setting", () => {
+    const base = { AUTH_MODE: "direct", ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: clientId };
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ ENTRA_TENANT_ID: "" }, "ENTRA_TENANT_ID"],
+      [{ ENTRA_TENANT_ID: "contoso.onmicrosoft.com" }, "ENTRA_TENANT_ID"],
+      [{ ENTRA_CLIENT_ID: "" }, "ENTRA_CLIENT_ID"],
+      [{ ENTRA_CLIENT_ID: "my-app" }, "ENTRA_CLIENT_ID"],
+      [{ ENTRA_IDENTIFIER_URI: "not a uri" }, "ENTRA_IDENTIFIER_URI"],
+      [{ ENTRA_API_SCOPES: "api://x/mcp.access" }, "ENTRA_API_SCOPES"],
+      [{ ENTRA_AUTHORITY_HOST: "http://login.example" }, "ENTRA_AUTHORITY_HOST"],
+      [{ ENTRA_AUTHORITY_HOST: "http://localhost:8443" }, "ENTRA_AUTHORITY_HOST"],
+      [{ ENTRA_JWKS_COOLDOWN_SECONDS: "soon" }, "ENTRA_JWKS_COOLDOWN_SECONDS"],
+    ];
+    for (const [env, setting] of cases) {
+      assert.equal(configError({ ...base, ...env }).setting, setting, JSON.stringify(env));
+    }
+  });
+
+  it("keeps several scopes in order, the first being the base scope", () => {
+    const config = loadConfig({ AUTH_MODE: "direct", ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: clientId, ENTRA_API_SCOPES: "mcp.access, orders.write" });
+    assert.deepEqual(config.entra?.apiScopes, ["mcp.access", "orders.write"]);
+  });
+});

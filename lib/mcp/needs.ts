@@ -1,0 +1,119 @@
+/**
+ * What a tool may ask for about the signed-in user, resolved before `run`.
+ *
+ * A tool declares `needs: { oid: claim("oid"), me: user() }` and receives
+ * `oid` and `me` in its context. A need that cannot be met fails the call
+ * with a message that says what is missing, and `run` is never entered.
+ */
+import type { AuthMode } from "../config.js";
+import type { ValidatedToken } from "../entra/access-token.js";
+import type { Logger } from "../log.js";
+
+/** What a need is resolved from: the request's validated token and its surroundings. */
+export interface NeedContext {
+  /** Absent only when the server runs with AUTH_MODE=none. */
+  readonly token: ValidatedToken | undefined;
+  readonly authMode: AuthMode;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+}
+
+/** A declared need: how to produce one value of the tool's context. */
+export interface Need<T> {
+  /** For messages: `claim("oid")`, `user()`. */
+  readonly describe: string;
+  resolve(context: NeedContext): T | Promise<T>;
+}
+
+/** A tool's needs: context field name → need. */
+export type Needs = Readonly<Record<string, Need<unknown>>>;
+
+/** The context fields a set of needs produces. */
+export type ResolvedNeeds<N extends Needs> = { readonly [K in keyof N]: N[K] extends Need<infer T> ? T : never };
+
+/** A need that could not be met; its message is the tool result. */
+export class NeedError extends Error {
+  readonly code = "NEED_UNMET";
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NeedError";
+  }
+}
+
+/** The signed-in user, as far as the token says. */
+export interface SignedInUser {
+  /** Object id: stable id of the user in the tenant. */
+  readonly oid: string;
+  /** Tenant id. */
+  readonly tid: string;
+  /** Display name, when the token has one. */
+  readonly name: string | undefined;
+  /** Sign-in name (`preferred_username`), usually the UPN or e-mail; not stable, never use it as a key. */
+  readonly upn: string | undefined;
+  /** App roles assigned to the user. */
+  readonly roles: readonly string[];
+}
+
+function requireToken(context: NeedContext, what: string): ValidatedToken {
+  if (context.token === undefined) {
+    throw new NeedError(`This tool needs ${what}, but the server runs without sign-in (AUTH_MODE=none).`);
+  }
+  return context.token;
+}
+
+/**
+ * One claim of the access token, as the token has it (a list claim stays an array).
+ *
+ * @example
+ * needs: { oid: claim<string>("oid"), groups: claim<string[]>("groups") }
+ */
+export function claim<T = unknown>(name: string): Need<T> {
+  const describe = `claim("${name}")`;
+  return {
+    describe,
+    resolve(context) {
+      const token = requireToken(context, `the signed-in user's "${name}" claim`);
+      if (!(name in token.claims)) {
+        const present = Object.keys(token.claims).sort().join(", ");
+        throw new NeedError(`The access token has no "${name}" claim, which this tool needs. Claims present: ${present}.`);
+      }
+      return token.claims[name] as T;
+    },
+  };
+}
+
+/**
+ * The caller's raw access token (for this server). For calling other APIs use
+ * `obo()`: the kit never forwards the client's token downstream, and neither
+ * should a tool.
+ */
+export function accessToken(): Need<string> {
+  return {
+    describe: "accessToken()",
+    resolve: (context) => requireToken(context, "the caller's access token").token,
+  };
+}
+
+/**
+ * The signed-in user: oid, tid, name, upn, roles.
+ *
+ * @example
+ * needs: { me: user() }, async run(_args, { me }) { return `Hello ${me.name}`; }
+ */
+export function user(): Need<SignedInUser> {
+  return {
+    describe: "user()",
+    resolve(context) {
+      const token = requireToken(context, "the signed-in user");
+      const text = (name: string): string | undefined => (typeof token.claims[name] === "string" ? (token.claims[name] as string) : undefined);
+      return { oid: token.objectId, tid: token.tenantId, name: text("name"), upn: text("preferred_username") ?? text("upn"), roles: token.roles };
+    },
+  };
+}
+
+/** Resolves every need of a tool, in declaration order. */
+export async function resolveNeeds<N extends Needs>(needs: N, context: NeedContext): Promise<ResolvedNeeds<N>> {
+  const resolved: Record<string, unknown> = {};
+  for (const [field, need] of Object.entries(needs)) resolved[field] = await need.resolve(context);
+  return resolved as ResolvedNeeds<N>;
+}

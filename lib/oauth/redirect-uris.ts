@@ -1,0 +1,95 @@
+/**
+ * Redirect URI rules of the facade (OAuth 2.1 section 7.5, RFC 8252 section 7.3).
+ *
+ * - Registered URIs are `https`, or `http` on a loopback address. Every other
+ *   scheme (`javascript:`, `data:`, `file:`, custom schemes) is refused, after
+ *   the URL parser has normalised case and stripped what browsers strip, and
+ *   any value that needed such normalising is refused outright.
+ * - No fragment, no user info.
+ * - A redirect URI presented at /authorize must equal a registered one
+ *   character for character, except that a loopback URI may use any port
+ *   (native apps pick a free port at run time).
+ */
+
+/** Why a redirect URI is unusable; safe to show on the error page. */
+export class RedirectUriError extends Error {
+  readonly code = "REDIRECT_URI_INVALID";
+  constructor(message: string) {
+    super(message);
+    this.name = "RedirectUriError";
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "[::1]", "localhost"]);
+const MAX_LENGTH = 2000;
+
+/** Whether a parsed URL points at a loopback address. */
+export function isLoopbackUrl(url: URL): boolean {
+  return LOOPBACK.has(url.hostname) || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
+
+/**
+ * Checks a redirect URI a client registers (or a metadata document lists).
+ * @returns the URI as given (never a rewritten form)
+ * @throws RedirectUriError
+ */
+export function checkRedirectUri(raw: string): string {
+  if (raw.length === 0 || raw.length > MAX_LENGTH) throw new RedirectUriError(`A redirect URI must be 1-${MAX_LENGTH} characters.`);
+  // Anything the URL parser would strip or fold (spaces, control characters, tabs, newlines) is refused, not repaired.
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) throw new RedirectUriError("A redirect URI must not contain spaces or control characters.");
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new RedirectUriError(`${JSON.stringify(raw)} is not an absolute URI.`);
+  }
+  if (url.protocol === "https:") {
+    // fine
+  } else if (url.protocol === "http:") {
+    if (!isLoopbackUrl(url)) throw new RedirectUriError("An http redirect URI must point at a loopback address (127.0.0.1, [::1] or localhost); use https otherwise.");
+  } else {
+    throw new RedirectUriError(`The ${url.protocol} scheme is not allowed for redirect URIs; use https, or http on a loopback address.`);
+  }
+  if (!raw.toLowerCase().startsWith(url.protocol)) throw new RedirectUriError("A redirect URI must start with its scheme.");
+  if (url.hash !== "" || raw.includes("#")) throw new RedirectUriError("A redirect URI must not contain a fragment.");
+  if (url.username !== "" || url.password !== "") throw new RedirectUriError("A redirect URI must not contain user info.");
+  return raw;
+}
+
+/**
+ * Finds the registered URI a requested redirect URI matches.
+ * @returns the requested URI when it matches, else undefined
+ */
+export function matchRedirectUri(requested: string, registered: readonly string[]): string | undefined {
+  if (registered.includes(requested)) return requested;
+  let asked: URL;
+  try {
+    asked = new URL(checkRedirectUri(requested));
+  } catch {
+    return undefined;
+  }
+  if (asked.protocol !== "http:" || !isLoopbackUrl(asked)) return undefined;
+  for (const candidate of registered) {
+    let known: URL;
+    try {
+      known = new URL(candidate);
+    } catch {
+      continue;
+    }
+    if (
+      known.protocol === asked.protocol &&
+      known.hostname === asked.hostname &&
+      known.pathname === asked.pathname &&
+      known.search === asked.search &&
+      // The port is the only part that may differ; the rest of the text must be identical.
+      withoutPort(candidate, known) === withoutPort(requested, asked)
+    ) {
+      return requested;
+    }
+  }
+  return undefined;
+}
+
+function withoutPort(raw: string, url: URL): string {
+  return url.port === "" ? raw : raw.replace(`:${url.port}`, "");
+}

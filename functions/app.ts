@@ -7,12 +7,15 @@
  * so this table, not the library, is what the local host reads.
  */
 import { createAuth, type Auth } from "../lib/auth/index.js";
+import { createFacade } from "../lib/oauth/index.js";
+import { environmentSecrets, type SecretSource } from "../lib/secrets/source.js";
 import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
 import type { McpServerDefinition } from "../lib/mcp/index.js";
 import { healthEndpoint } from "./health.js";
 import { mcpEndpoint } from "./mcp.js";
+import { oauthEndpoints } from "./oauth.js";
 import { protectedResourceEndpoints } from "./protected-resource.js";
 
 /** What the endpoints are built from. */
@@ -22,14 +25,22 @@ export interface AppContext {
   readonly server: McpServerDefinition;
   /** Logger for events outside any one request. */
   readonly log: Logger;
+  /** Where secrets come from; default: the environment. */
+  readonly secrets?: SecretSource;
 }
 
 /** Builds every endpoint of the app. */
 export function createEndpoints(app: AppContext): HostedEndpoint[] {
   const auth: Auth = createAuth(app.config, app.log);
+  const secrets = app.secrets ?? environmentSecrets(process.env);
+  const facade =
+    auth.mode === "proxy" && auth.authority !== undefined
+      ? createFacade({ config: app.config, authority: auth.authority, secrets, log: app.log, serverName: app.server.name, downstreamScopes: [] })
+      : undefined;
   return [
     mcpEndpoint(app, auth),
     ...(auth.resource === undefined ? [] : protectedResourceEndpoints(app, auth.resource)),
+    ...(facade === undefined ? [] : oauthEndpoints(facade.handlers, app.config.logLevel)),
     healthEndpoint(app),
   ];
 }

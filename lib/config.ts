@@ -86,6 +86,31 @@ export const SETTINGS = {
     description: "Least time between two signing-key fetches triggered by tokens with an unknown key id (default 60).",
     azure: "optional",
   },
+  APP_CREDENTIAL: {
+    description:
+      "How the app authenticates to Entra for sign-in and On-Behalf-Of: 'managed-identity' (federated credential, no secret; default in Azure), " +
+      "'certificate' (from Key Vault) or 'secret' (default locally).",
+    azure: "set-by-infra",
+  },
+  SEALING_KEYRING_SECRET_NAME: {
+    description: "Name of the secret holding the facade's sealing keyring (default sealing-keyring; from Key Vault, or the SEALING_KEYRING environment variable).",
+    azure: "optional",
+  },
+  SEALING_KEYRING: {
+    description:
+      'The sealing keyring when secrets come from the environment: {"current":"<key id>","keys":{"<key id>":"<base64url of 32 random bytes>"}}. ' +
+      "Locally, a development keyring is generated when it is absent.",
+    azure: "local-only",
+  },
+  ENTRA_CLIENT_SECRET: {
+    description: "The app registration's client secret when APP_CREDENTIAL=secret and secrets come from the environment (local development).",
+    azure: "local-only",
+  },
+  OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: {
+    description:
+      "Comma-separated host[:port] entries whose Client ID Metadata Documents may be fetched from loopback or private addresses (tests and local development only).",
+    azure: "local-only",
+  },
   MCP_MAX_BODY_BYTES: {
     description: "Largest accepted MCP request body in bytes (default 4194304, 4 MiB).",
     azure: "optional",
@@ -153,6 +178,17 @@ export interface EntraSettings {
   readonly jwksCooldownMs: number;
 }
 
+export type AppCredentialKind = "managed-identity" | "certificate" | "secret";
+
+export interface FacadeSettings {
+  /** How the app authenticates to Entra. */
+  readonly appCredential: AppCredentialKind;
+  /** Name of the sealing keyring secret. */
+  readonly keyringSecretName: string;
+  /** Hosts whose metadata documents may live at private addresses. */
+  readonly cimdAllowedPrivateHosts: readonly string[];
+}
+
 export interface KitConfig {
   /** Origin of the app as clients see it. Never derived from request headers. */
   readonly publicBaseUrl: URL;
@@ -161,6 +197,8 @@ export interface KitConfig {
   readonly authMode: AuthMode;
   /** Entra settings; absent only when AUTH_MODE=none. */
   readonly entra?: EntraSettings;
+  /** The authorization-server facade's settings; present only when AUTH_MODE=proxy. */
+  readonly facade?: FacadeSettings;
   readonly mcp: McpSettings;
   readonly logLevel: LogLevel;
   /** True when the Azure platform variables say this process runs in Azure. */
@@ -255,10 +293,8 @@ export function loadConfig(env: Environment = process.env): KitConfig {
       "'none' serves /mcp without sign-in and is refused when the app runs in Azure (WEBSITE_INSTANCE_ID is set); use proxy or direct",
     );
   }
-  if (authMode === "proxy") {
-    throw new ConfigError("AUTH_MODE", "'proxy' is not available in this version; use 'direct' (clients sign in at Entra) or 'none'");
-  }
   const entra = authMode === "none" ? undefined : readEntraSettings(read);
+  const facade = authMode === "proxy" ? readFacadeSettings(read, runningInAzure) : undefined;
 
   const rawHosts = read("MCP_ALLOWED_HOSTS");
   const allowedHosts =
@@ -273,6 +309,7 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     mcpUrl: new URL("/mcp", publicBaseUrl),
     authMode,
     ...(entra === undefined ? {} : { entra }),
+    ...(facade === undefined ? {} : { facade }),
     mcp: {
       maxBodyBytes: rawBodyLimit === undefined ? 4 * 1024 * 1024 : parse("MCP_MAX_BODY_BYTES", positiveInt, rawBodyLimit, "a positive number of bytes"),
       allowedHosts: unique(allowedHosts),
@@ -282,6 +319,31 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     runningInAzure,
     port: localPort,
   };
+}
+
+function readFacadeSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): FacadeSettings {
+  const appCredential = parse(
+    "APP_CREDENTIAL",
+    z.enum(["managed-identity", "certificate", "secret"]),
+    read("APP_CREDENTIAL") ?? (runningInAzure ? "managed-identity" : "secret"),
+    "one of managed-identity, certificate, secret",
+  );
+  if (appCredential !== "secret") {
+    throw new ConfigError("APP_CREDENTIAL", `'${appCredential}' is not available in this version; use 'secret'`);
+  }
+  const keyringSecretName = read("SEALING_KEYRING_SECRET_NAME") ?? "sealing-keyring";
+  if (!/^[A-Za-z0-9-]{1,127}$/.test(keyringSecretName)) {
+    throw new ConfigError("SEALING_KEYRING_SECRET_NAME", `got ${JSON.stringify(keyringSecretName)}, expected a Key Vault secret name (letters, digits, dashes)`);
+  }
+  const rawPrivateHosts = read("OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS");
+  if (rawPrivateHosts !== undefined && runningInAzure) {
+    throw new ConfigError("OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS", "is for tests and local development and is refused in Azure");
+  }
+  const cimdAllowedPrivateHosts =
+    rawPrivateHosts === undefined
+      ? []
+      : parse("OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS", commaList, rawPrivateHosts, "a comma-separated list of host[:port]").map((entry) => entry.toLowerCase());
+  return { appCredential, keyringSecretName, cimdAllowedPrivateHosts };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -11,6 +11,7 @@ import setCookieParser from "set-cookie-parser";
 import type { LogLevel } from "../config.js";
 import { jsonResponse, type WebHandler } from "../http.js";
 import { createLogger, type Logger, type LogSink } from "../log.js";
+import { SecretUnavailableError } from "../secrets/source.js";
 
 /**
  * Wraps a web handler as an Azure Functions HTTP handler.
@@ -25,14 +26,26 @@ export function toHttpHandler(handler: WebHandler, logLevel: LogLevel): HttpHand
     try {
       response = await handler(toWebRequest(request), { log, invocationId: invocation.invocationId });
     } catch (error) {
-      log.error("request.failed", { error, method: request.method, path: new URL(request.url).pathname });
-      response = jsonResponse(500, {
-        error: "server_error",
-        error_description: `The server failed to handle the request (reference ${invocation.invocationId}).`,
-      });
+      response = failureResponse(error, log, request, invocation.invocationId);
     }
     return toResponseInit(response);
   };
+}
+
+/** The answer to an exception that escaped a handler: 503 for a missing secret, else 500. Neither carries the error text. */
+function failureResponse(error: unknown, log: Logger, request: HttpRequest, reference: string): Response {
+  const path = new URL(request.url).pathname;
+  if (error instanceof SecretUnavailableError) {
+    // The name of the secret helps the operator; its value is never part of the error.
+    log.error("secret.unavailable", { secret: error.secretName, reason: error.message, path });
+    return jsonResponse(
+      503,
+      { error: "temporarily_unavailable", error_description: `The server cannot read a secret it needs (reference ${reference}).` },
+      { "Retry-After": "30" },
+    );
+  }
+  log.error("request.failed", { error, method: request.method, path });
+  return jsonResponse(500, { error: "server_error", error_description: `The server failed to handle the request (reference ${reference}).` });
 }
 
 /** The Functions request as a web `Request`, body still streaming. */

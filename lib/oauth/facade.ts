@@ -1,0 +1,51 @@
+/**
+ * What every facade endpoint shares: its URLs, the API's scopes, the sealer,
+ * the client registry, the way to Entra, the cookies. Each endpoint is its
+ * own module (metadata.ts, register.ts, authorize.ts, consent.ts,
+ * callback.ts, token.ts); this one only holds them together.
+ */
+import type { EntraAuthority } from "../entra/authority.js";
+import type { EntraTokenClient } from "../entra/token-client.js";
+import type { Logger } from "../log.js";
+import type { ClientRegistry } from "./clients.js";
+import type { CookieJar } from "./cookies.js";
+import type { Sealer } from "./sealing.js";
+import type { ApiScopeSet } from "./scopes.js";
+
+export interface Facade {
+  /** The facade's issuer identifier: the app's public origin. */
+  readonly issuer: string;
+  /** The protected resource (the MCP URL); the only accepted `resource` value. */
+  readonly resource: string;
+  /** Where Entra sends the browser back: `${issuer}/auth/callback`. */
+  readonly callbackUrl: string;
+  /** Name shown on the consent page. */
+  readonly serverName: string;
+  readonly api: ApiScopeSet;
+  /** Downstream scopes the tools declare (full form), asked for at sign-in so the user consents once. */
+  readonly downstreamScopes: readonly string[];
+  /** The sealer, once its keyring is loaded. */
+  sealer(): Promise<Sealer>;
+  readonly clients: ClientRegistry;
+  readonly entra: {
+    readonly authority: EntraAuthority;
+    readonly clientId: string;
+    readonly tokens: EntraTokenClient;
+  };
+  readonly cookies: CookieJar;
+  readonly log: Logger;
+}
+
+/** Lifetimes of the sealed values, in seconds (see SEALED-FORMATS.md). */
+export const LIFETIMES = {
+  /** The consent form, from rendering to the click. */
+  consent: 10 * 60,
+  /** The Entra round trip: sign-in, MFA, consent at Entra. */
+  authorization: 10 * 60,
+  /** Our authorization code; Entra's own code lives about 10 minutes. */
+  code: 5 * 60,
+  /** Entra refresh tokens live up to 90 days when used. */
+  refresh: 90 * 24 * 3600,
+  /** How long a browser remembers an approval. */
+  approvals: 30 * 24 * 3600,
+} as const;

@@ -1,0 +1,113 @@
+/**
+ * The authorization-server facade (proxy mode), assembled from the settings:
+ * what `functions/oauth.ts` registers.
+ */
+import type { KitConfig } from "../config.js";
+import { ClientSecretCredential, type AppCredential } from "../entra/app-credential.js";
+import type { EntraAuthority } from "../entra/authority.js";
+import { EntraTokenClient } from "../entra/token-client.js";
+import type { WebHandler } from "../http.js";
+import type { Logger } from "../log.js";
+import { SecretUnavailableError, type SecretSource } from "../secrets/source.js";
+import { authorizeHandler } from "./authorize.js";
+import { callbackHandler } from "./callback.js";
+import { ClientRegistry, type MetadataDocumentResolver } from "./clients.js";
+import { consentHandler } from "./consent.js";
+import { cookieJar } from "./cookies.js";
+import type { Facade } from "./facade.js";
+import { metadataHandler } from "./metadata.js";
+import { registerHandler } from "./register.js";
+import { generateKeyringJson, parseKeyring, Sealer } from "./sealing.js";
+import { tokenHandler } from "./token.js";
+
+export interface FacadeOptions {
+  readonly config: KitConfig;
+  readonly authority: EntraAuthority;
+  readonly secrets: SecretSource;
+  readonly log: Logger;
+  /** Name shown on the consent page. */
+  readonly serverName: string;
+  /** Downstream scopes the tools declare (full form). */
+  readonly downstreamScopes: readonly string[];
+  /** Resolves Client ID Metadata Documents; without it such clients are refused. */
+  readonly documents?: MetadataDocumentResolver;
+  /** The app credential; by default the client secret from the secret source. */
+  readonly credential?: AppCredential;
+}
+
+/** The facade's handlers, one per endpoint. */
+export interface FacadeHandlers {
+  readonly metadata: WebHandler;
+  readonly register: WebHandler;
+  readonly authorize: WebHandler;
+  readonly consent: WebHandler;
+  readonly callback: WebHandler;
+  readonly token: WebHandler;
+}
+
+/** Builds the facade. Nothing is fetched until the first request. */
+export function createFacade(options: FacadeOptions): { facade: Facade; handlers: FacadeHandlers } {
+  const { config, authority, secrets, log } = options;
+  if (config.entra === undefined || config.facade === undefined) throw new Error("The facade needs AUTH_MODE=proxy settings");
+  const settings = config.facade;
+  const issuer = config.publicBaseUrl.origin;
+  const sealer = keyringLoader(secrets, settings.keyringSecretName, config.runningInAzure, log);
+  const credential = options.credential ?? new ClientSecretCredential(() => secrets.get("entra-client-secret"));
+
+  const facade: Facade = {
+    issuer,
+    resource: config.mcpUrl.href,
+    callbackUrl: `${issuer}/auth/callback`,
+    serverName: options.serverName,
+    api: { identifierUri: config.entra.identifierUri, names: config.entra.apiScopes },
+    downstreamScopes: options.downstreamScopes,
+    sealer,
+    clients: new ClientRegistry(sealer, options.documents),
+    entra: {
+      authority,
+      clientId: config.entra.clientId,
+      tokens: new EntraTokenClient({ authority, clientId: config.entra.clientId, credential, log }),
+    },
+    cookies: cookieJar(config.publicBaseUrl),
+    log,
+  };
+  return {
+    facade,
+    handlers: {
+      metadata: metadataHandler(facade),
+      register: registerHandler(facade),
+      authorize: authorizeHandler(facade),
+      consent: consentHandler(facade),
+      callback: callbackHandler(facade),
+      token: tokenHandler(facade),
+    },
+  };
+}
+
+/**
+ * Loads the keyring from the secret source on demand (the source caches and
+ * refreshes it, so a rotated keyring is picked up without a restart). Outside
+ * Azure, a missing keyring is replaced by a development keyring made once per
+ * process, with a warning: sealed values then do not survive a restart.
+ */
+function keyringLoader(secrets: SecretSource, secretName: string, runningInAzure: boolean, log: Logger): () => Promise<Sealer> {
+  let last: { json: string; sealer: Sealer } | undefined;
+  let development: string | undefined;
+  return async () => {
+    let json: string;
+    try {
+      json = await secrets.get(secretName);
+    } catch (error) {
+      if (runningInAzure || !(error instanceof SecretUnavailableError)) throw error;
+      if (development === undefined) {
+        development = generateKeyringJson("dev");
+        log.warn("oauth.development_keyring", {
+          message: `No ${secretName} secret: using a keyring generated for this process. Registrations, codes and refresh tokens will not survive a restart.`,
+        });
+      }
+      json = development;
+    }
+    if (last?.json !== json) last = { json, sealer: new Sealer(parseKeyring(json)) };
+    return last.sealer;
+  };
+}

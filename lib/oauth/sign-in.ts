@@ -1,0 +1,60 @@
+/**
+ * The step shared by /authorize (consent remembered) and /consent (approve):
+ * send the browser to Entra with the facade's own PKCE pair, a sealed state,
+ * and the binding cookie.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Facade } from "./facade.js";
+import { LIFETIMES } from "./facade.js";
+import { newPkcePair } from "./pkce.js";
+import { authorizeScopes } from "./scopes.js";
+
+/** An authorization request that passed every check, waiting for the user. Sealed as `consent`. */
+export interface PendingAuthorization {
+  /** Client id. */
+  readonly c: string;
+  /** Redirect URI, validated. */
+  readonly r: string;
+  /** The client's S256 code challenge. */
+  readonly cc: string;
+  /** API scope names granted. */
+  readonly s: string[];
+  /** The client's state, echoed back. */
+  readonly st?: string;
+}
+
+/** The state sent to Entra. Sealed as `authorization`. */
+export interface AuthorizationState extends PendingAuthorization {
+  /** The facade's PKCE verifier towards Entra. */
+  readonly ev: string;
+  /** SHA-256 of the binding cookie value. */
+  readonly b: string;
+}
+
+/** The hash stored in the state for a binding cookie value. */
+export function bindingHash(value: string): string {
+  return createHash("sha256").update(value).digest("base64url");
+}
+
+/** Redirects the browser to Entra's sign-in, setting the binding cookie (and any extra cookies). */
+export async function redirectToEntra(facade: Facade, pending: PendingAuthorization, extraCookies: readonly string[] = []): Promise<Response> {
+  const pkce = newPkcePair();
+  const binding = randomBytes(32).toString("base64url");
+  const state: AuthorizationState = { ...pending, ev: pkce.verifier, b: bindingHash(binding) };
+  const sealedState = await (await facade.sealer()).seal("authorization", { ...state }, LIFETIMES.authorization);
+
+  const target = facade.entra.authority.authorizeEndpoint;
+  target.searchParams.set("client_id", facade.entra.clientId);
+  target.searchParams.set("response_type", "code");
+  target.searchParams.set("response_mode", "query");
+  target.searchParams.set("redirect_uri", facade.callbackUrl);
+  target.searchParams.set("scope", authorizeScopes(pending.s, facade.api, facade.downstreamScopes).join(" "));
+  target.searchParams.set("state", sealedState);
+  target.searchParams.set("code_challenge", pkce.challenge);
+  target.searchParams.set("code_challenge_method", "S256");
+
+  const headers = new Headers({ Location: target.href, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
+  headers.append("Set-Cookie", facade.cookies.set(facade.cookies.bindingName, binding, LIFETIMES.authorization));
+  for (const cookie of extraCookies) headers.append("Set-Cookie", cookie);
+  return new Response(null, { status: 303, headers });
+}

@@ -5,6 +5,7 @@
 import type { AnyTool } from "../lib/mcp/index.js";
 import convertTemperature from "./convert-temperature.js";
 import echo from "./echo.js";
+import whoami from "./whoami.js";
 
 /** What clients see in `serverInfo`. */
 export const serverInfo = {
@@ -13,4 +14,4 @@ export const serverInfo = {
   instructions: "Example tools of MCP Functions Kit.",
 };
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature];
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami];

@@ -2,3 +2,5 @@
 export { defineTool, ToolError, ToolDefinitionError } from "./tool.js";
 export type { AnyTool, InputOf, Shape, Tool, ToolContext, ToolSpec, UnstructuredReturn } from "./tool.js";
 export type { McpServerDefinition } from "./server.js";
+export { accessToken, claim, NeedError, user } from "./needs.js";
+export type { Need, Needs, SignedInUser } from "./needs.js";

@@ -1,16 +1,25 @@
 /**
  * "Remember my choice": the approvals a browser has given, kept in a sealed
  * cookie of that browser. An approval covers one exact client and redirect
- * URI; anything else shows the consent page again.
+ * URI; anything else shows the consent page again. The one exception is the
+ * port of a loopback redirect URI, which native apps choose afresh on every
+ * sign-in and which the redirect rules already treat as the same URI.
  */
 import { createHash } from "node:crypto";
+import { isLoopbackUrl } from "./redirect-uris.js";
 import type { Facade } from "./facade.js";
 import { LIFETIMES } from "./facade.js";
 
 const MAX_APPROVALS = 20;
 
 function approvalKey(clientId: string, redirectUri: string): string {
-  return createHash("sha256").update(`${clientId}\n${redirectUri}`).digest("base64url").slice(0, 22);
+  return createHash("sha256").update(`${clientId}\n${withoutLoopbackPort(redirectUri)}`).digest("base64url").slice(0, 22);
+}
+
+function withoutLoopbackPort(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  if (url.protocol !== "http:" || !isLoopbackUrl(url) || url.port === "") return redirectUri;
+  return redirectUri.replace(`:${url.port}`, "");
 }
 
 async function readApprovals(facade: Facade, request: Request): Promise<string[]> {

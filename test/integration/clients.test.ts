@@ -24,7 +24,7 @@ describe("MCP clients of every era over HTTP", () => {
       });
 
       it("lists the example tools", async () => {
-        assert.deepEqual((await client.listToolNames()).sort(), ["convert_temperature", "echo"]);
+        assert.deepEqual((await client.listToolNames()).sort(), ["convert_temperature", "echo", "whoami"]);
       });
 
       it("calls a tool with text output", async () => {
@@ -44,6 +44,12 @@ describe("MCP clients of every era over HTTP", () => {
         const text = result.content[0]?.text ?? "";
         assert.match(text, /message/);
         assert.match(text, /times/);
+      });
+
+      it("gets a clear error from a tool that needs the signed-in user when sign-in is off", async () => {
+        const result = await client.callTool("whoami", {});
+        assert.equal(result.isError, true);
+        assert.match(result.content[0]?.text ?? "", /without sign-in \(AUTH_MODE=none\)/);
       });
 
       it("gets a ToolError's message as the result", async () => {

@@ -6,6 +6,7 @@ import { createEndpoints } from "../../functions/app.js";
 import { loadConfig, type Environment, type KitConfig } from "../../lib/config.js";
 import { createLocalHost, type LocalHost } from "../../lib/host/server.js";
 import { createLogger } from "../../lib/log.js";
+import { environmentSecrets } from "../../lib/secrets/source.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
 import { serverInfo, tools } from "../../tools/index.js";
 import { LogCapture } from "./log-capture.js";
@@ -30,11 +31,12 @@ export interface StartKitOptions {
 /** Picks a free port, then starts the kit there, so PUBLIC_BASE_URL matches the port. */
 export async function startKit(options: StartKitOptions = {}): Promise<RunningKit> {
   const port = await freePort();
-  const config = loadConfig({ AUTH_MODE: "none", LOG_LEVEL: "debug", PORT: String(port), ...options.env });
+  const env = { AUTH_MODE: "none", LOG_LEVEL: "debug", PORT: String(port), ...options.env };
+  const config = loadConfig(env);
   const logs = new LogCapture();
   const log = createLogger(config.logLevel, logs.sink);
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log }),
+    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log, secrets: environmentSecrets(env) }),
     log: (line) => logs.add("host", line),
     invocationLog: (level, message) => logs.add(level, message),
   });

@@ -1,0 +1,351 @@
+/**
+ * A fake downstream API server standing in for Microsoft Graph (`GET
+ * /v1.0/me`) and for a custom API of your own (`GET /api/orders`).
+ *
+ * It accepts only tokens the Entra stand-in issued for its audience, checked
+ * the way the real services check them: signature by a published stand-in
+ * key (Graph's header-nonce trick included), not expired, the right `aud`
+ * and issuer, and the scope the route needs. Anything else gets a 401/403
+ * shaped like the real service's. Every accepted token is recorded (decoded
+ * claims only), so tests can prove that only OBO tokens reached it and never
+ * the MCP client's own token.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { dropConnection, sendJson, sleep } from "../http.js";
+import { createLoopbackListener, type LoopbackListener } from "../listener.js";
+import { ensureDevTls } from "../tls.js";
+import { GRAPH_APP_ID, GRAPH_RESOURCE, type DevUser, type Directory } from "../entra/directory.js";
+import { TokenRejected, type VerifiedToken } from "../entra/jwt.js";
+
+/** What the fake needs from the Entra stand-in (an `EntraStandIn` fits). */
+export interface TokenAuthority {
+  readonly directory: Directory;
+  verifyToken(token: string): Promise<VerifiedToken>;
+  /** The v2 issuer of a tenant. */
+  issuer(tenant: string): string;
+}
+
+/** The custom API served at `/api/orders`. */
+export interface OrdersApiOptions {
+  /** Identifier URI or client id of the API's app registration; default "api://contoso-orders". */
+  readonly resource?: string;
+  /** Delegated scope the route requires; default "Orders.Read". */
+  readonly scope?: string;
+}
+
+export interface FakeGraphOptions {
+  readonly entra: TokenAuthority;
+  /** Default 0 (a free port). */
+  readonly port?: number;
+  /** Serve HTTPS with the development certificate (default) or plain HTTP. */
+  readonly https?: boolean;
+  readonly orders?: OrdersApiOptions;
+}
+
+/** A token the fake accepted. */
+export interface AcceptedCall {
+  readonly at: number;
+  readonly route: "me" | "orders";
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly header: Readonly<Record<string, unknown>>;
+}
+
+/** A call the fake refused. */
+export interface RejectedCall {
+  readonly at: number;
+  readonly route: string;
+  readonly status: number;
+  readonly reason: string;
+  /** Decoded claims when the token was at least a JWT (unverified). */
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export type DownstreamFault =
+  | { readonly kind: "server_error"; readonly status?: 500 | 502 | 503 | 504; readonly retryAfterSeconds?: number }
+  | { readonly kind: "throttled"; readonly retryAfterSeconds?: number }
+  | { readonly kind: "delay"; readonly ms: number }
+  | { readonly kind: "drop" };
+
+export interface DownstreamFaultFilter {
+  /** Default: both routes. */
+  readonly route?: "me" | "orders";
+  /** Default: until removed. */
+  readonly times?: number;
+}
+
+interface FaultEntry {
+  readonly fault: DownstreamFault;
+  readonly filter: DownstreamFaultFilter;
+  hits: number;
+}
+
+const ME_SCOPES = ["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All"];
+
+function decodeUnverified(token: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly wwwAuthenticate?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A running fake Graph / downstream API server. Create with {@link startFakeGraph}. */
+export class FakeGraph {
+  readonly accepted: AcceptedCall[] = [];
+  readonly rejected: RejectedCall[] = [];
+  readonly #listener: LoopbackListener;
+  readonly #entra: TokenAuthority;
+  readonly #ordersResource: string;
+  readonly #ordersScope: string;
+  #faults: FaultEntry[] = [];
+
+  /** @internal Use {@link startFakeGraph}. */
+  constructor(options: FakeGraphOptions, tls: { cert: string; key: string } | undefined) {
+    this.#entra = options.entra;
+    this.#ordersResource = options.orders?.resource ?? "api://contoso-orders";
+    this.#ordersScope = options.orders?.scope ?? "Orders.Read";
+    this.#listener = createLoopbackListener({
+      handler: (request, response) => {
+        this.#handle(request, response).catch((error: unknown) => {
+          console.error("fake graph: unexpected error", error);
+          if (!response.headersSent) sendJson(response, 500, { error: { code: "generalException", message: "fake graph internal error" } });
+        });
+      },
+      ...(tls === undefined ? {} : { tls }),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
+  }
+
+  get origin(): string {
+    return this.#listener.origin;
+  }
+
+  get port(): number {
+    return this.#listener.port;
+  }
+
+  /** `<origin>/v1.0`: what the kit should use instead of https://graph.microsoft.com/v1.0. */
+  get graphBaseUrl(): string {
+    return `${this.origin}/v1.0`;
+  }
+
+  /** `<origin>/api/orders`. */
+  get ordersUrl(): string {
+    return `${this.origin}/api/orders`;
+  }
+
+  /** Makes matching calls fail or slow down. Returns a function that removes the switch. */
+  fail(fault: DownstreamFault, filter: DownstreamFaultFilter = {}): () => void {
+    const entry: FaultEntry = { fault, filter, hits: 0 };
+    this.#faults.push(entry);
+    return () => {
+      this.#faults = this.#faults.filter((candidate) => candidate !== entry);
+    };
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Forgets accepted and rejected calls. */
+  reset(): void {
+    this.accepted.length = 0;
+    this.rejected.length = 0;
+  }
+
+  async start(): Promise<void> {
+    await this.#listener.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#listener.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.#listener.stop();
+  }
+
+  #takeFaults(route: "me" | "orders"): DownstreamFault[] {
+    const struck: DownstreamFault[] = [];
+    for (const entry of [...this.#faults]) {
+      if (entry.filter.route !== undefined && entry.filter.route !== route) continue;
+      entry.hits++;
+      struck.push(entry.fault);
+      if (entry.filter.times !== undefined && entry.hits >= entry.filter.times) this.#faults = this.#faults.filter((candidate) => candidate !== entry);
+    }
+    return struck;
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", this.origin);
+    const route = url.pathname === "/v1.0/me" ? "me" : url.pathname === "/api/orders" ? "orders" : undefined;
+    const requestId = randomUUID();
+    if (route === undefined) {
+      sendJson(response, 404, graphError("Request_ResourceNotFound", `Resource not found for the segment '${url.pathname}'.`, requestId, request));
+      return;
+    }
+    if (request.method !== "GET") {
+      sendJson(response, 405, graphError("Request_BadRequest", "Only GET is supported by the fake.", requestId, request), { Allow: "GET" });
+      return;
+    }
+    const faults = this.#takeFaults(route);
+    for (const fault of faults) if (fault.kind === "delay") await sleep(fault.ms);
+    const terminal = faults.find((fault) => fault.kind !== "delay");
+    if (terminal?.kind === "drop") {
+      dropConnection(request, response);
+      return;
+    }
+    if (terminal?.kind === "throttled") {
+      sendJson(response, 429, graphError("TooManyRequests", "Too many requests.", requestId, request), { "Retry-After": String(terminal.retryAfterSeconds ?? 5) });
+      return;
+    }
+    if (terminal?.kind === "server_error") {
+      const status = terminal.status ?? 500;
+      sendJson(response, status, graphError(status === 503 ? "serviceNotAvailable" : "generalException", "The fake service is failing on purpose.", requestId, request), {
+        ...(terminal.retryAfterSeconds === undefined ? {} : { "Retry-After": String(terminal.retryAfterSeconds) }),
+      });
+      return;
+    }
+
+    try {
+      const { verified, user } = await (route === "me" ? this.#checkGraphToken(request) : this.#checkOrdersToken(request));
+      this.accepted.push({ at: Date.now(), route, claims: verified.claims, header: verified.header });
+      if (route === "me") sendJson(response, 200, meDocument(user), { "request-id": requestId });
+      else sendJson(response, 200, ordersDocument(user), { "request-id": requestId });
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      const token = bearer(request);
+      const claims = token === undefined ? undefined : decodeUnverified(token);
+      this.rejected.push({ at: Date.now(), route, status: error.status, reason: error.message, ...(claims === undefined ? {} : { claims }) });
+      const headers: Record<string, string> = { "request-id": requestId };
+      if (error.wwwAuthenticate !== undefined) headers["WWW-Authenticate"] = error.wwwAuthenticate;
+      if (route === "me") sendJson(response, error.status, graphError(error.code, error.message, requestId, request), headers);
+      else sendJson(response, error.status, { error: error.code, error_description: error.message }, headers);
+    }
+  }
+
+  async #verify(request: IncomingMessage, onInvalid: (message: string) => Refusal): Promise<VerifiedToken> {
+    const token = bearer(request);
+    if (token === undefined) throw onInvalid("Access token is empty.");
+    try {
+      return await this.#entra.verifyToken(token);
+    } catch (error) {
+      if (error instanceof TokenRejected) {
+        if (error.code === "expired") throw onInvalid("Lifetime validation failed, the token is expired.");
+        throw onInvalid(`Access token validation failure. ${error.reason}.`);
+      }
+      throw error;
+    }
+  }
+
+  async #checkGraphToken(request: IncomingMessage): Promise<{ verified: VerifiedToken; user: DevUser }> {
+    const invalid = (message: string): Refusal =>
+      new Refusal(401, "InvalidAuthenticationToken", message, `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`);
+    const verified = await this.#verify(request, invalid);
+    const { claims } = verified;
+    if (claims.aud !== GRAPH_RESOURCE && claims.aud !== `${GRAPH_RESOURCE}/` && claims.aud !== GRAPH_APP_ID) throw invalid("Access token validation failure. Invalid audience.");
+    const tid = typeof claims.tid === "string" ? claims.tid : "";
+    if (claims.iss !== `https://sts.windows.net/${tid}/`) throw invalid("Access token validation failure. Invalid issuer.");
+    if (typeof claims.scp !== "string") {
+      throw new Refusal(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
+    }
+    const scopes = claims.scp.split(" ");
+    if (!scopes.some((scope) => ME_SCOPES.includes(scope))) throw new Refusal(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    const user = this.#entra.directory.user(String(claims.oid), tid);
+    if (user === undefined) throw new Refusal(404, "Request_ResourceNotFound", `Resource '${String(claims.oid)}' does not exist or one of its queried reference-property objects are not present.`);
+    return { verified, user };
+  }
+
+  async #checkOrdersToken(request: IncomingMessage): Promise<{ verified: VerifiedToken; user: DevUser }> {
+    const invalid = (message: string): Refusal => new Refusal(401, "invalid_token", message, `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`);
+    const verified = await this.#verify(request, invalid);
+    const { claims } = verified;
+    const app = this.#entra.directory.resource(this.#ordersResource);
+    if (app === undefined) throw new Error(`The orders API resource '${this.#ordersResource}' is not registered at the Entra stand-in.`);
+    if (typeof claims.aud !== "string" || !this.#entra.directory.names(app, claims.aud)) throw invalid(`The audience '${String(claims.aud)}' is not this API.`);
+    const tid = typeof claims.tid === "string" ? claims.tid : "";
+    const expectedIssuer = app.accessTokenVersion === 2 ? this.#entra.issuer(tid) : `https://sts.windows.net/${tid}/`;
+    if (claims.iss !== expectedIssuer) throw invalid(`The issuer '${String(claims.iss)}' is not trusted.`);
+    const scopes = typeof claims.scp === "string" ? claims.scp.split(" ") : [];
+    if (!scopes.includes(this.#ordersScope)) {
+      throw new Refusal(403, "insufficient_scope", `The token lacks the scope ${this.#ordersScope}.`, `Bearer error="insufficient_scope", scope="${this.#ordersScope}"`);
+    }
+    const user = this.#entra.directory.user(String(claims.oid), tid);
+    if (user === undefined) throw invalid("The token's user is unknown.");
+    return { verified, user };
+  }
+}
+
+function bearer(request: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
+  return match?.[1];
+}
+
+function graphError(code: string, message: string, requestId: string, request: IncomingMessage): Record<string, unknown> {
+  const clientRequestId = request.headers["client-request-id"];
+  return {
+    error: {
+      code,
+      message,
+      innerError: {
+        date: new Date().toISOString().replace(/\.\d{3}Z$/, ""),
+        "request-id": requestId,
+        "client-request-id": typeof clientRequestId === "string" ? clientRequestId : requestId,
+      },
+    },
+  };
+}
+
+function meDocument(user: DevUser): Record<string, unknown> {
+  return {
+    "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
+    businessPhones: [],
+    displayName: user.displayName,
+    givenName: user.givenName ?? user.displayName.split(" ")[0] ?? null,
+    jobTitle: user.jobTitle ?? null,
+    mail: user.mail ?? user.upn,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: "en-US",
+    surname: user.surname ?? (user.displayName.split(" ").slice(1).join(" ") || null),
+    userPrincipalName: user.upn,
+    id: user.oid,
+  };
+}
+
+function ordersDocument(user: DevUser): Record<string, unknown> {
+  return {
+    owner: { oid: user.oid, name: user.displayName },
+    value: [
+      { id: "1001", item: "Espresso beans, 1 kg", status: "shipped", owner: user.oid },
+      { id: "1002", item: "Milk frother", status: "processing", owner: user.oid },
+    ],
+  };
+}
+
+/**
+ * Starts the fake Graph / downstream API server.
+ *
+ * @example
+ * const graph = await startFakeGraph({ entra });
+ * await fetch(`${graph.graphBaseUrl}/me`, { headers: { Authorization: `Bearer ${oboToken}` } });
+ * assert.equal(graph.accepted.length, 1);
+ */
+export async function startFakeGraph(options: FakeGraphOptions): Promise<FakeGraph> {
+  const tls = options.https === false ? undefined : await ensureDevTls();
+  const graph = new FakeGraph(options, tls === undefined ? undefined : { cert: tls.cert, key: tls.key });
+  await graph.start();
+  return graph;
+}

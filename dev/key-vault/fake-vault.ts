@@ -1,0 +1,407 @@
+/**
+ * A fake Azure Key Vault (secrets only) on a real HTTPS listener, for tests
+ * and local development, driven by the real `@azure/keyvault-secrets`
+ * `SecretClient`.
+ *
+ * Authentication is Key Vault's challenge dance, as the SDK's
+ * `keyVaultAuthenticationPolicy` expects it: the client's first request comes
+ * without a token (and without a body) and is answered 401 with
+ * `WWW-Authenticate: Bearer authorization="<authority>/<tenant>", resource="https://vault.azure.net"`;
+ * the client then asks its credential for `https://vault.azure.net/.default`
+ * and repeats the request with `Authorization: Bearer <token>`, which the vault
+ * checks with `acceptToken` (by default: exactly the token that
+ * {@link FakeKeyVault.credential} hands out). The challenge's resource cannot
+ * match a `localhost` vault URL, so clients pass
+ * `disableChallengeResourceVerification: true` (the kit does so for loopback
+ * vault URLs only).
+ *
+ * Operations (any `api-version`, which is required and recorded):
+ *
+ * | Request | Answer |
+ * |---|---|
+ * | `GET /secrets/{name}[/]`, `GET /secrets/{name}/{version}` | 200 bundle; 404 `SecretNotFound`; 403 `Forbidden`/`SecretDisabled` for a disabled version |
+ * | `PUT /secrets/{name}` | 200 bundle of the new version; 409 `Conflict`/`ObjectIsDeletedButRecoverable` while deleted |
+ * | `PATCH /secrets/{name}/{version}` | 200 bundle with updated attributes |
+ * | `DELETE /secrets/{name}` | 200 deleted bundle (soft delete) |
+ * | `GET /deletedsecrets/{name}` | 200 deleted bundle; 404 `SecretNotFound` |
+ * | `POST /deletedsecrets/{name}/recover` | 200 bundle (recovered at once) |
+ * | `DELETE /deletedsecrets/{name}` | 204 (purged) |
+ *
+ * Like Key Vault, `GET` answers expired and not-yet-valid versions (their
+ * `exp` / `nbf` attributes say so); deciding not to use them is the client's
+ * business.
+ *
+ * Switches for failure tests: {@link FakeKeyVault.down} / {@link FakeKeyVault.up}
+ * (connections refused, same port after), {@link FakeKeyVault.fail} (slow
+ * answers, 5xx / 429, dropped connections, RBAC denial). Every request is
+ * recorded without token or value, and {@link FakeKeyVault.reads} counts the
+ * authenticated reads of one secret.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomBytes, randomUUID } from "node:crypto";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
+import { DEV_TENANT_ID } from "../defaults.js";
+import { dropConnection, readBody, sendJson, sleep } from "../http.js";
+import { createLoopbackListener, type LoopbackListener } from "../listener.js";
+import { ensureDevTls } from "../tls.js";
+import { VaultConflict, VaultStore, type VersionInput } from "./store.js";
+import { deletedBundle, errorBody, secretBundle } from "./wire.js";
+
+/** The resource Key Vault names in its challenge (public cloud). */
+export const KEY_VAULT_RESOURCE = "https://vault.azure.net";
+
+const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
+
+/** Error codes of the injected failure statuses. */
+const STATUS_CODES = { 429: "Throttled", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout" } as const;
+
+export interface FakeKeyVaultOptions {
+  /** Certificate and key; default: the development certificate (dev/tls.ts). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Default 0 (a free port); kept across {@link FakeKeyVault.down} / {@link FakeKeyVault.up}. */
+  readonly port?: number;
+  /**
+   * Whether a bearer token is good. Default: it equals {@link FakeKeyVault.token}.
+   * Plug in a JWT check (e.g. against the Entra stand-in's keys) for end-to-end tests.
+   */
+  readonly acceptToken?: (token: string) => boolean | Promise<boolean>;
+  /** Tenant in the challenge's `authorization` URI; default the dev tenant. */
+  readonly tenantId?: string;
+  /** Authority host in the challenge; default https://login.microsoftonline.com. */
+  readonly authorityHost?: string;
+  /** Clock for created/updated/deleted times, epoch ms; default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** A failure to inject, before the vault does its normal work. */
+export type VaultFault =
+  /** Answer this status with a Key Vault error body (and `Retry-After` when given). */
+  | { readonly kind: "status"; readonly status: 429 | 500 | 502 | 503 | 504; readonly retryAfterSeconds?: number }
+  /** Wait before answering (a slow vault). */
+  | { readonly kind: "delay"; readonly ms: number }
+  /** Destroy the connection without an answer. */
+  | { readonly kind: "drop" }
+  /** After authentication, 403 `Forbidden`/`ForbiddenByRbac`: the identity lost its role. */
+  | { readonly kind: "forbidden" };
+
+/** One request the vault received; never the token, never a value. */
+export interface VaultRequestRecord {
+  readonly at: number;
+  readonly method: string;
+  readonly path: string;
+  /** The secret the request is about, as written in the path. */
+  readonly secret: string | null;
+  readonly version: string | null;
+  readonly apiVersion: string | null;
+  /** Whether it carried a bearer token the vault accepted. */
+  authorized: boolean;
+  status: number;
+  /** Key Vault error code of the answer, e.g. `SecretNotFound`. */
+  errorCode?: string;
+}
+
+/** A token request made through {@link FakeKeyVault.credential}. */
+export interface VaultTokenRequest {
+  readonly scopes: readonly string[];
+  readonly tenantId: string | undefined;
+}
+
+interface Route {
+  readonly collection: "secrets" | "deletedsecrets";
+  readonly name: string;
+  /** `undefined` when the path has no version segment; "" for a trailing slash. */
+  readonly version: string | undefined;
+  /** `recover` for `POST /deletedsecrets/{name}/recover`. */
+  readonly action: string | undefined;
+}
+
+export class FakeKeyVault {
+  /** Every request, oldest first. */
+  readonly requests: VaultRequestRecord[] = [];
+  /** Every token handed out by {@link credential}, oldest first. */
+  readonly tokenRequests: VaultTokenRequest[] = [];
+  /** The contents; tests may also write to it directly. */
+  readonly store: VaultStore;
+  /** The bearer token accepted by default and handed out by {@link credential}. */
+  readonly token = `fake-vault-${randomBytes(24).toString("base64url")}`;
+  readonly #listener: LoopbackListener;
+  readonly #acceptToken: (token: string) => boolean | Promise<boolean>;
+  readonly #challenge: string;
+  #faults: { fault: VaultFault; times: number | undefined; hits: number }[] = [];
+
+  /** @internal Use {@link startFakeKeyVault}. */
+  constructor(options: FakeKeyVaultOptions & { readonly tls: { readonly cert: string; readonly key: string } }) {
+    this.store = new VaultStore(options.now);
+    this.#acceptToken = options.acceptToken ?? ((token) => token === this.token);
+    const authority = `${(options.authorityHost ?? "https://login.microsoftonline.com").replace(/\/+$/, "")}/${options.tenantId ?? DEV_TENANT_ID}`;
+    this.#challenge = `Bearer authorization="${authority}", resource="${KEY_VAULT_RESOURCE}"`;
+    this.#listener = createLoopbackListener({
+      tls: options.tls,
+      handler: (request, response) => {
+        this.#handle(request, response).catch((error: unknown) => {
+          console.error("fake key vault: unexpected error", error);
+          if (!response.headersSent) sendJson(response, 500, errorBody("InternalServerError", "The fake vault failed unexpectedly."));
+        });
+      },
+      ...(options.port === undefined ? {} : { port: options.port }),
+    });
+  }
+
+  /** `https://localhost:<port>/`: what `SecretClient` and `KEY_VAULT_URL` take. */
+  get vaultUrl(): string {
+    return `${this.#listener.origin}/`;
+  }
+
+  get listening(): boolean {
+    return this.#listener.listening;
+  }
+
+  /**
+   * A `TokenCredential` that hands out {@link token} and records what it was asked for.
+   *
+   * @example
+   * new SecretClient(vault.vaultUrl, vault.credential(), { disableChallengeResourceVerification: true });
+   */
+  credential(): TokenCredential {
+    return {
+      getToken: async (scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken> => {
+        this.tokenRequests.push({ scopes: typeof scopes === "string" ? [scopes] : [...scopes], tenantId: options?.tenantId });
+        return { token: this.token, expiresOnTimestamp: Date.now() + 3_600_000, tokenType: "Bearer" };
+      },
+    };
+  }
+
+  /** Writes a version of a secret; returns its version id. */
+  setSecret(name: string, value: string, input?: VersionInput): string {
+    return this.store.set(name, value, input).version;
+  }
+
+  /** Authenticated reads (`GET /secrets/{name}[/{version}]`) of one secret, whatever their answer. */
+  reads(name: string): number {
+    const wanted = name.toLowerCase();
+    return this.requests.filter((record) => record.method === "GET" && record.authorized && record.path.startsWith("/secrets/") && record.secret?.toLowerCase() === wanted).length;
+  }
+
+  /** Makes the next `times` requests (default: all, until removed) meet `fault`; returns its remover. */
+  fail(fault: VaultFault, times?: number): () => void {
+    const entry = { fault, times, hits: 0 };
+    this.#faults.push(entry);
+    return () => {
+      this.#faults = this.#faults.filter((candidate) => candidate !== entry);
+    };
+  }
+
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Forgets recorded requests and token requests (not the contents). */
+  reset(): void {
+    this.requests.length = 0;
+    this.tokenRequests.length = 0;
+  }
+
+  /** Starts (again) on the same port. */
+  async up(): Promise<void> {
+    await this.#listener.start();
+  }
+
+  /** Stops listening and drops open connections: clients get connection refused until {@link up}. */
+  async down(): Promise<void> {
+    await this.#listener.stop();
+  }
+
+  async close(): Promise<void> {
+    await this.#listener.stop();
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", this.#listener.origin);
+    const route = parseRoute(url.pathname);
+    const record: VaultRequestRecord = {
+      at: Date.now(),
+      method: request.method ?? "GET",
+      path: url.pathname,
+      secret: route?.name ?? null,
+      version: route?.version || null,
+      apiVersion: url.searchParams.get("api-version"),
+      authorized: false,
+      status: 0,
+    };
+    this.requests.push(record);
+    const answer = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      record.status = status;
+      const code = (body as { error?: { code?: string } } | undefined)?.error?.code;
+      if (code !== undefined) record.errorCode = code;
+      if (response.destroyed) return;
+      if (status === 204) {
+        response.writeHead(204, { "x-ms-request-id": randomUUID() });
+        response.end();
+        return;
+      }
+      // Key Vault marks every answer no-cache; sendJson's no-store is stricter, which no client minds.
+      sendJson(response, status, body, { "x-ms-request-id": randomUUID(), ...headers });
+    };
+
+    let forbidden = false;
+    for (const entry of [...this.#faults]) {
+      entry.hits++;
+      if (entry.times !== undefined && entry.hits >= entry.times) this.#faults = this.#faults.filter((candidate) => candidate !== entry);
+      const fault = entry.fault;
+      if (fault.kind === "delay") {
+        await sleep(fault.ms);
+        if (request.socket.destroyed) return;
+      } else if (fault.kind === "drop") {
+        record.status = -1;
+        dropConnection(request, response);
+        return;
+      } else if (fault.kind === "forbidden") {
+        forbidden = true;
+      } else {
+        const retryAfter: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { "Retry-After": String(fault.retryAfterSeconds) };
+        const code = STATUS_CODES[fault.status];
+        return answer(fault.status, errorBody(code, "The fake vault is failing on purpose."), retryAfter);
+      }
+    }
+
+    const header = request.headers.authorization ?? "";
+    const bearer = /^Bearer (\S+)$/i.exec(header)?.[1];
+    if (bearer === undefined || !(await this.#acceptToken(bearer))) {
+      const message = bearer === undefined ? "AKV10000: Request is missing a Bearer or PoP token." : "AKV10032: Invalid issuer or token.";
+      // The SDK sends its first request without a body; drain whatever came so the connection can be reused.
+      request.resume();
+      return answer(401, errorBody("Unauthorized", message), { "WWW-Authenticate": this.#challenge });
+    }
+    record.authorized = true;
+    if (forbidden) {
+      return answer(403, errorBody("Forbidden", "Caller is not authorized to perform action on resource. (fake vault, on purpose)", "ForbiddenByRbac"));
+    }
+    if (record.apiVersion === null || record.apiVersion === "") {
+      return answer(400, errorBody("BadParameter", "The request URI contains an invalid or missing api-version parameter."));
+    }
+    if (route === undefined) return answer(404, errorBody("NotFound", `The fake vault has no operation at ${url.pathname}.`));
+    if (!SECRET_NAME.test(route.name)) {
+      return answer(400, errorBody("BadParameter", "The secret name must be 1-127 characters of 0-9, a-z, A-Z and -."));
+    }
+    await this.#operate(request, route, answer);
+  }
+
+  async #operate(request: IncomingMessage, route: Route, answer: (status: number, body: unknown) => void): Promise<void> {
+    const origin = this.#listener.origin;
+    const method = request.method ?? "GET";
+    const { name, version } = route;
+    const notFound = (what = "secret"): void =>
+      answer(
+        404,
+        errorBody(
+          "SecretNotFound",
+          what === "secret"
+            ? `A secret with (name/id) ${name}${version ? `/${version}` : ""} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`
+            : `Deleted Secret not found: ${name}`,
+        ),
+      );
+
+    if (route.collection === "secrets") {
+      if (method === "GET" && route.action === undefined) {
+        const stored = this.store.version(name, version);
+        if (stored === undefined) return notFound();
+        if (!stored.enabled) return answer(403, errorBody("Forbidden", "Operation get is not allowed on a disabled secret.", "SecretDisabled"));
+        return answer(200, secretBundle(origin, this.store.secret(name)!, stored));
+      }
+      if (method === "PUT" && !version) {
+        const body = await readJson(request);
+        if (typeof body.value !== "string") return answer(400, errorBody("BadParameter", "Property 'value' is required."));
+        try {
+          const stored = this.store.set(name, body.value, versionInput(body));
+          return answer(200, secretBundle(origin, this.store.secret(name)!, stored));
+        } catch (error) {
+          if (error instanceof VaultConflict) return answer(409, errorBody("Conflict", error.message, error.innerCode));
+          throw error;
+        }
+      }
+      if (method === "PATCH" && version !== undefined) {
+        const stored = this.store.update(name, version, versionInput(await readJson(request)));
+        if (stored === undefined) return notFound();
+        return answer(200, secretBundle(origin, this.store.secret(name)!, stored, false));
+      }
+      if (method === "DELETE" && !version) {
+        const deleted = this.store.delete(name);
+        if (deleted === undefined) return notFound();
+        return answer(200, deletedBundle(origin, deleted));
+      }
+    } else {
+      if (method === "GET" && route.action === undefined && !version) {
+        const deleted = this.store.deleted(name);
+        return deleted === undefined ? notFound("deleted") : answer(200, deletedBundle(origin, deleted));
+      }
+      if (method === "POST" && route.action === "recover") {
+        const secret = this.store.recover(name);
+        if (secret === undefined) return notFound("deleted");
+        return answer(200, secretBundle(origin, secret, secret.versions.at(-1)!, false));
+      }
+      if (method === "DELETE" && route.action === undefined && !version) {
+        return this.store.purge(name) ? answer(204, undefined) : notFound("deleted");
+      }
+    }
+    request.resume();
+    answer(405, errorBody("MethodNotAllowed", `The fake vault does not implement ${method} on this path.`));
+  }
+}
+
+/** `/secrets/{name}[/{version}]` or `/deletedsecrets/{name}[/recover]`. */
+function parseRoute(pathname: string): Route | undefined {
+  const [, collection, name, third, ...rest] = pathname.split("/");
+  if ((collection !== "secrets" && collection !== "deletedsecrets") || name === undefined || name === "" || rest.length > 0) return undefined;
+  const segment = third === undefined ? undefined : decodeURIComponent(third);
+  if (collection === "deletedsecrets") {
+    if (segment !== undefined && segment !== "" && segment !== "recover") return undefined;
+    return { collection, name: decodeURIComponent(name), version: undefined, action: segment === "recover" ? "recover" : undefined };
+  }
+  return { collection, name: decodeURIComponent(name), version: segment, action: undefined };
+}
+
+interface WriteBody {
+  readonly value?: unknown;
+  readonly contentType?: unknown;
+  readonly tags?: unknown;
+  readonly attributes?: { readonly enabled?: unknown; readonly nbf?: unknown; readonly exp?: unknown };
+}
+
+async function readJson(request: IncomingMessage): Promise<WriteBody> {
+  const text = await readBody(request);
+  if (text === "") return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === "object" && parsed !== null ? (parsed as WriteBody) : {};
+  } catch {
+    return {};
+  }
+}
+
+function versionInput(body: WriteBody): VersionInput {
+  const attributes = body.attributes ?? {};
+  const tags = body.tags;
+  return {
+    ...(typeof attributes.enabled === "boolean" ? { enabled: attributes.enabled } : {}),
+    ...(typeof attributes.nbf === "number" ? { nbf: attributes.nbf } : {}),
+    ...(typeof attributes.exp === "number" ? { exp: attributes.exp } : {}),
+    ...(typeof body.contentType === "string" ? { contentType: body.contentType } : {}),
+    ...(typeof tags === "object" && tags !== null ? { tags: tags as Record<string, string> } : {}),
+  };
+}
+
+/**
+ * Starts a fake vault on the development certificate (created if missing).
+ * Clients must trust it: run them through `node dist/scripts/with-dev-tls.js`.
+ *
+ * @example
+ * const vault = await startFakeKeyVault();
+ * vault.setSecret("sealing-keyring", json);
+ * const client = new SecretClient(vault.vaultUrl, vault.credential(), { disableChallengeResourceVerification: true });
+ */
+export async function startFakeKeyVault(options: FakeKeyVaultOptions = {}): Promise<FakeKeyVault> {
+  const tls = options.tls ?? (await ensureDevTls());
+  const vault = new FakeKeyVault({ ...options, tls: { cert: tls.cert, key: tls.key } });
+  await vault.up();
+  return vault;
+}

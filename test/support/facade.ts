@@ -1,0 +1,92 @@
+/**
+ * Driving the kit's OAuth facade the way a user's browser does, headlessly:
+ * the consent page, the Entra stand-in's sign-in, the callback, with cookies.
+ */
+import { DEV_TENANT_ID, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../../dev/defaults.js";
+import type { EntraStandIn } from "../../dev/entra/index.js";
+import type { Environment } from "../../lib/config.js";
+import type { McpServerDefinition } from "../../lib/mcp/index.js";
+import { startKit, type RunningKit } from "./kit.js";
+import { CookieJar, type BrowserSignIn } from "./oauth.js";
+
+/** Settings of a kit in proxy mode in front of `standIn`. */
+export function proxyEnv(standIn: EntraStandIn, extra: Environment = {}): Environment {
+  return {
+    AUTH_MODE: "proxy",
+    ENTRA_TENANT_ID: DEV_TENANT_ID,
+    ENTRA_CLIENT_ID: KIT_CLIENT_ID,
+    ENTRA_AUTHORITY_HOST: standIn.origin,
+    ENTRA_CLIENT_SECRET: KIT_DEV_CLIENT_SECRET,
+    ENTRA_JWKS_COOLDOWN_SECONDS: "0.2",
+    ...extra,
+  };
+}
+
+/** Starts a kit in proxy mode. */
+export function startProxyKit(standIn: EntraStandIn, options: { env?: Environment; server?: McpServerDefinition } = {}): Promise<RunningKit> {
+  return startKit({ env: proxyEnv(standIn, options.env), ...(options.server === undefined ? {} : { server: options.server }) });
+}
+
+export interface FacadeBrowserOptions {
+  readonly user: string;
+  /** Default approve. */
+  readonly decision?: "approve" | "deny";
+  readonly remember?: boolean;
+  /** The browser's cookies; share one jar to model one browser across sign-ins. */
+  readonly jar?: CookieJar;
+  /** Receives the consent page HTML, when one is shown. */
+  readonly onConsentPage?: (html: string) => void;
+}
+
+/** The value of a hidden input in a page. */
+export function hiddenInput(html: string, name: string): string | undefined {
+  const match = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`).exec(html);
+  return match?.[1]?.replaceAll("&#38;", "&").replaceAll("&#34;", '"').replaceAll("&#39;", "'").replaceAll("&#60;", "<").replaceAll("&#62;", ">");
+}
+
+/**
+ * A scripted browser for the facade: loads /authorize, answers the consent
+ * page (a same-origin form post), signs in at the stand-in, follows the
+ * callback, and returns the client's redirect URL.
+ */
+export function facadeBrowser(kit: RunningKit, options: FacadeBrowserOptions): BrowserSignIn {
+  const jar = options.jar ?? new CookieJar();
+  return async (authorizationUrl) => {
+    const first = await fetch(authorizationUrl, { redirect: "manual", headers: { cookie: jar.header() } });
+    jar.store(first);
+    let toEntra: string | null;
+    if (first.status === 200) {
+      const html = await first.text();
+      options.onConsentPage?.(html);
+      const request = hiddenInput(html, "request");
+      if (request === undefined) throw new Error(`no consent form in: ${html.slice(0, 300)}`);
+      const form = new URLSearchParams({ request, decision: options.decision ?? "approve", ...(options.remember === true ? { remember: "on" } : {}) });
+      const answer = await fetch(new URL("/consent", kit.baseUrl), {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: kit.baseUrl.origin, "sec-fetch-site": "same-origin", cookie: jar.header() },
+        body: form,
+      });
+      jar.store(answer);
+      toEntra = answer.headers.get("location");
+      if (answer.status !== 303 || toEntra === null) throw new Error(`consent answered ${answer.status}: ${(await answer.text()).slice(0, 300)}`);
+      if (options.decision === "deny") return new URL(toEntra);
+    } else if (first.status === 303) {
+      toEntra = first.headers.get("location");
+    } else {
+      throw new Error(`/authorize answered ${first.status}: ${(await first.text()).slice(0, 300)}`);
+    }
+    const entra = new URL(toEntra!);
+    if (entra.origin === kit.baseUrl.origin || !entra.pathname.endsWith("/oauth2/v2.0/authorize")) return entra;
+    entra.searchParams.set("dev_auto", "1");
+    entra.searchParams.set("login_hint", options.user);
+    const signedIn = await fetch(entra, { redirect: "manual" });
+    const callback = signedIn.headers.get("location");
+    if (callback === null) throw new Error(`the stand-in answered ${signedIn.status}: ${(await signedIn.text()).slice(0, 300)}`);
+    const back = await fetch(callback, { redirect: "manual", headers: { cookie: jar.header() } });
+    jar.store(back);
+    const toClient = back.headers.get("location");
+    if (toClient === null) throw new Error(`the callback answered ${back.status}: ${(await back.text()).slice(0, 300)}`);
+    return new URL(toClient);
+  };
+}

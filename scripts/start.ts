@@ -1,32 +1,87 @@
 /**
- * `npm start`: the function app on the local host, at http://localhost:7071
- * (PORT overrides). No Azure account and no Core Tools needed.
+ * `npm start`: the function app on the local host at http://localhost:7071
+ * (PORT overrides), signed in through the local Entra stand-in. No Azure
+ * account and no Core Tools needed.
+ *
+ * Unless Entra settings are given (ENTRA_TENANT_ID / ENTRA_CLIENT_ID), the
+ * local stand-ins start too (Entra on https://localhost:7443, a fake Graph on
+ * :7444, a fake managed identity endpoint on :7445; DEV_ENTRA_PORT,
+ * DEV_GRAPH_PORT and DEV_IDENTITY_PORT override) and the app is pointed at
+ * them in proxy mode. `AUTH_MODE=none npm start` serves without sign-in.
+ *
+ * Run through scripts/with-dev-tls (npm start does), so that this process
+ * trusts the stand-ins' development certificate.
  */
 import { createEndpoints } from "../functions/app.js";
-import { ConfigError, loadConfig } from "../lib/config.js";
+import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
+import { environmentSecrets } from "../lib/secrets/source.js";
 import { serverInfo, tools } from "../tools/index.js";
+import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
+import { startDevServices, type DevServices } from "../dev/services.js";
+
+function devPort(env: Environment, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(name, `got ${JSON.stringify(raw)}, expected a port number`);
+  return port;
+}
+
+/** Starts the stand-ins when the environment names no Entra tenant, and returns the settings that point the app at them. */
+async function localEntra(env: Environment): Promise<{ services: DevServices | undefined; env: Environment }> {
+  if (env["AUTH_MODE"] === "none" || env["ENTRA_TENANT_ID"] !== undefined || env["WEBSITE_INSTANCE_ID"] !== undefined) return { services: undefined, env };
+  const services = await startDevServices({
+    ports: {
+      entra: devPort(env, "DEV_ENTRA_PORT", DEV_PORTS.entra),
+      graph: devPort(env, "DEV_GRAPH_PORT", DEV_PORTS.graph),
+      managedIdentity: devPort(env, "DEV_IDENTITY_PORT", DEV_PORTS.managedIdentity),
+    },
+  });
+  return {
+    services,
+    env: {
+      AUTH_MODE: "proxy",
+      ENTRA_TENANT_ID: DEV_TENANT_ID,
+      ENTRA_CLIENT_ID: KIT_CLIENT_ID,
+      ENTRA_AUTHORITY_HOST: services.entra.origin,
+      ENTRA_CLIENT_SECRET: KIT_DEV_CLIENT_SECRET,
+      ...(services.graph === undefined ? {} : { GRAPH_BASE_URL: services.graph.graphBaseUrl }),
+      ...env,
+    },
+  };
+}
 
 async function main(): Promise<void> {
-  const config = loadConfig(process.env);
+  const local = await localEntra(process.env);
+  const config = loadConfig(local.env);
   const log = createLogger(config.logLevel, consoleSink);
-  const host = createLocalHost({ endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log }) });
+  const host = createLocalHost({
+    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: environmentSecrets(local.env) }),
+  });
   await host.listen(config.port);
 
   const mcpUrl = config.mcpUrl.href;
+  const signIn =
+    config.authMode === "none"
+      ? "none (AUTH_MODE=none): anyone who can reach this port can call the tools"
+      : `${config.authMode} mode${local.services === undefined ? "" : `, through the local Entra stand-in at ${local.services.entra.origin}`}`;
+  const users = local.services === undefined ? [] : ["  Dev users      " + Object.values(DEV_USERS).filter((u) => u.upn.endsWith("contoso.example")).map((u) => u.alias).join(", ") + " (pick one on the stand-in's sign-in page)"];
   console.log(
     [
       "",
       "MCP Functions Kit is running locally.",
       "",
       `  MCP endpoint   ${mcpUrl}`,
-      `  Sign-in        ${config.authMode === "none" ? "none (AUTH_MODE=none): anyone who can reach this port can call the tools" : config.authMode}`,
+      `  Sign-in        ${signIn}`,
+      ...users,
       `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,
-      "  MCP Inspector  npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL above",
+      "  MCP Inspector  npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL above" + (config.authMode === "none" ? "" : ", then Open Auth Settings → Quick OAuth Flow"),
+      ...(local.services === undefined ? [] : ["  A token        npm run token -- alice   (prints an access token for curl as its last line)"]),
       "",
       "Press Ctrl+C to stop.",
       "",
@@ -38,7 +93,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal} received, stopping.`);
-    host.close().then(
+    Promise.all([host.close(), local.services?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -98,6 +98,56 @@ describe("local host", () => {
 });
 
 describe("npm start", () => {
+  it("starts the Entra stand-in with the app in proxy mode, and a token from the token command calls a tool", async function () {
+    this.timeout(30_000);
+    const port = await freePort();
+    const child = spawn(process.execPath, ["dist/scripts/start.js"], {
+      env: { ...process.env, PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!output.includes("Press Ctrl+C") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.match(output, /Sign-in +proxy mode, through the local Entra stand-in at https:\/\/localhost:\d+/);
+      assert.match(output, /npm run token -- alice/);
+      const standIn = /local Entra stand-in at (https:\/\/localhost:\d+)/.exec(output)![1]!;
+
+      const anonymous = await fetch(`http://localhost:${port}/mcp`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      assert.equal(anonymous.status, 401);
+
+      const tokenRun = spawn(process.execPath, ["dist/dev/cli.js", "token", "alice", "--authority", `${standIn}/11111111-1111-1111-1111-111111111111`], { stdio: ["ignore", "pipe", "pipe"] });
+      let tokenOutput = "";
+      tokenRun.stdout.on("data", (chunk: Buffer) => (tokenOutput += chunk.toString()));
+      const [tokenExit] = (await once(tokenRun, "exit")) as [number | null];
+      assert.equal(tokenExit, 0);
+      const token = tokenOutput.trim().split("\n").pop()!;
+
+      const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "curl", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
+      const call = await fetch(`http://localhost:${port}/mcp`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": "whoami",
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {}, _meta: meta } }),
+      });
+      assert.equal(call.status, 200);
+      const body = (await call.json()) as { result: { structuredContent: { name: string } } };
+      assert.equal(body.result.structuredContent.name, "Alice Example");
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 0, output);
+  });
+
   it("serves /mcp on PORT, prints the MCP URL and stops cleanly on SIGTERM", async function () {
     this.timeout(20_000);
     const port = await freePort();

@@ -11,6 +11,7 @@
  * the expected form, at startup rather than on the first request.
  */
 import { z } from "zod";
+import { DEFAULT_OBO_CACHE_MAX_BYTES, DEFAULT_OBO_CACHE_MAX_ENTRIES, DEFAULT_OBO_CACHE_TABLE_NAME } from "./cache/defaults.js";
 
 /** Thrown when a setting is missing or malformed. `setting` names it. */
 export class ConfigError extends Error {
@@ -92,6 +93,16 @@ export const SETTINGS = {
       "'certificate' (from Key Vault) or 'secret' (default locally).",
     azure: "set-by-infra",
   },
+  KEY_VAULT_URL: {
+    description:
+      "URL of the Key Vault holding the app's secrets, e.g. https://kv-contoso-mcp.vault.azure.net/ (https, no path). " +
+      "When set, secrets are read from it with the managed identity and cached; when unset, they come from environment variables.",
+    azure: "set-by-infra",
+  },
+  MANAGED_IDENTITY_CLIENT_ID: {
+    description: "Client id (a GUID) of the user-assigned managed identity the app reads Key Vault with. Unset: the system-assigned identity.",
+    azure: "set-by-infra",
+  },
   SEALING_KEYRING_SECRET_NAME: {
     description: "Name of the secret holding the facade's sealing keyring (default sealing-keyring; from Key Vault, or the SEALING_KEYRING environment variable).",
     azure: "optional",
@@ -125,6 +136,45 @@ export const SETTINGS = {
     description:
       "Comma-separated host names whose browser pages may call /mcp (checked when a request carries an Origin header). " +
       "Defaults to the same names as MCP_ALLOWED_HOSTS.",
+    azure: "optional",
+  },
+  OBO_CACHE: {
+    description:
+      "Where On-Behalf-Of results are cached besides each instance's memory: 'memory' (default; nothing shared), " +
+      "'table' (Azure Table Storage: OBO_CACHE_TABLE_ENDPOINT in Azure, OBO_CACHE_CONNECTION_STRING locally) or 'redis' (REDIS_URL). " +
+      "Shared values are encrypted under a key derived from the user's token.",
+    azure: "set-by-infra",
+  },
+  OBO_CACHE_TABLE_ENDPOINT: {
+    description:
+      "Table endpoint of the storage account for OBO_CACHE=table, e.g. https://stcontosomcp.table.core.windows.net (https, no path), " +
+      "reached with the runtime managed identity (MANAGED_IDENTITY_CLIENT_ID). Required for OBO_CACHE=table in Azure. " +
+      "Locally, it reaches the deployed table as the signed-in developer (azd auth login / az login), unless OBO_CACHE_CONNECTION_STRING is set instead.",
+    azure: "set-by-infra",
+  },
+  OBO_CACHE_TABLE_NAME: {
+    description: "Table of the shared OBO cache (default obocache; 3-63 letters and digits, starting with a letter); created on first use.",
+    azure: "set-by-infra",
+  },
+  OBO_CACHE_CONNECTION_STRING: {
+    description:
+      "Storage connection string for OBO_CACHE=table outside Azure (Azurite, or an account that allows shared keys); " +
+      "outside Azure, set this or OBO_CACHE_TABLE_ENDPOINT. " +
+      "Refused in Azure, where the table is reached with the managed identity.",
+    azure: "local-only",
+  },
+  REDIS_URL: {
+    description:
+      "Redis for OBO_CACHE=redis: redis://[user:password@]host:port locally, rediss://... (TLS) in Azure, " +
+      "e.g. rediss://:<access key>@contoso.redis.cache.windows.net:6380. Required for OBO_CACHE=redis.",
+    azure: "optional",
+  },
+  OBO_CACHE_MAX_ENTRIES: {
+    description: "Most On-Behalf-Of results each instance keeps in memory (default 5000); the least recently used go first.",
+    azure: "optional",
+  },
+  OBO_CACHE_MAX_BYTES: {
+    description: "Most bytes of On-Behalf-Of results each instance keeps in memory (default 33554432, 32 MiB; at least 65536).",
     azure: "optional",
   },
   LOG_LEVEL: {
@@ -189,6 +239,42 @@ export interface FacadeSettings {
   readonly cimdAllowedPrivateHosts: readonly string[];
 }
 
+/** Where secrets come from (lib/secrets). */
+export interface SecretSettings {
+  /** The vault (origin, path "/"); absent: secrets come from the environment. */
+  readonly keyVaultUrl?: URL;
+  /** Client id of the user-assigned identity that reads the vault, lower case; absent: the system-assigned identity. */
+  readonly managedIdentityClientId?: string;
+}
+
+/** A store shared by all instances, for OBO results. */
+export type SharedOboCacheSettings =
+  | {
+      readonly kind: "table";
+      readonly tableName: string;
+      /** The table endpoint, reached with `identity`. Exactly one of endpoint and connectionString is set. */
+      readonly endpoint?: URL;
+      /** Who reaches `endpoint`: the managed identity in Azure, the signed-in developer locally. */
+      readonly identity?: "managed-identity" | "developer";
+      /** Outside Azure: a storage connection string (a secret: never log it). */
+      readonly connectionString?: string;
+    }
+  | {
+      readonly kind: "redis";
+      /** May carry a password: never log it. */
+      readonly url: URL;
+    };
+
+/** The OBO result cache (lib/cache). */
+export interface OboCacheSettings {
+  /** Most entries in memory per instance. */
+  readonly maxEntries: number;
+  /** Most bytes in memory per instance. */
+  readonly maxBytes: number;
+  /** Absent when OBO_CACHE=memory. */
+  readonly shared?: SharedOboCacheSettings;
+}
+
 export interface KitConfig {
   /** Origin of the app as clients see it. Never derived from request headers. */
   readonly publicBaseUrl: URL;
@@ -205,6 +291,10 @@ export interface KitConfig {
   readonly runningInAzure: boolean;
   /** Port of the local host. */
   readonly port: number;
+  /** The OBO result cache. */
+  readonly cache: OboCacheSettings;
+  /** Where secrets come from. */
+  readonly secrets: SecretSettings;
 }
 
 const LOOPBACK_HOSTNAMES = ["localhost", "127.0.0.1", "[::1]"];
@@ -318,6 +408,35 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     logLevel: parse("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]), read("LOG_LEVEL") ?? "info", "one of debug, info, warn, error"),
     runningInAzure,
     port: localPort,
+    cache: readOboCacheSettings(read, runningInAzure),
+    secrets: readSecretSettings(read),
+  };
+}
+
+function readSecretSettings(read: (name: SettingName) => string | undefined): SecretSettings {
+  const rawVault = read("KEY_VAULT_URL");
+  let keyVaultUrl: URL | undefined;
+  if (rawVault !== undefined) {
+    const example = "https://kv-contoso-mcp.vault.azure.net/";
+    try {
+      keyVaultUrl = new URL(rawVault);
+    } catch {
+      throw new ConfigError("KEY_VAULT_URL", `got ${JSON.stringify(rawVault)}, expected the vault's URL such as ${example}`);
+    }
+    if (keyVaultUrl.protocol !== "https:") {
+      throw new ConfigError("KEY_VAULT_URL", `got ${JSON.stringify(rawVault)}, expected https (Key Vault is reached over TLS only), such as ${example}`);
+    }
+    if (keyVaultUrl.pathname !== "/" || keyVaultUrl.search !== "" || keyVaultUrl.hash !== "" || keyVaultUrl.username !== "" || keyVaultUrl.password !== "") {
+      throw new ConfigError("KEY_VAULT_URL", `got ${JSON.stringify(rawVault)}, expected the vault's URL only (no path, query or credentials), such as ${example}`);
+    }
+  }
+  const rawClientId = read("MANAGED_IDENTITY_CLIENT_ID");
+  if (rawClientId !== undefined && !isGuid(rawClientId)) {
+    throw new ConfigError("MANAGED_IDENTITY_CLIENT_ID", `got ${JSON.stringify(rawClientId)}, expected a GUID (the client id of the user-assigned identity)`);
+  }
+  return {
+    ...(keyVaultUrl === undefined ? {} : { keyVaultUrl }),
+    ...(rawClientId === undefined ? {} : { managedIdentityClientId: rawClientId.toLowerCase() }),
   };
 }
 
@@ -428,4 +547,105 @@ function readEntraSettings(read: (name: SettingName) => string | undefined): Ent
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
+}
+
+function readOboCacheSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): OboCacheSettings {
+  const rawEntries = read("OBO_CACHE_MAX_ENTRIES");
+  const rawBytes = read("OBO_CACHE_MAX_BYTES");
+  const maxEntries =
+    rawEntries === undefined
+      ? DEFAULT_OBO_CACHE_MAX_ENTRIES
+      : parse("OBO_CACHE_MAX_ENTRIES", z.coerce.number().int().min(1).max(1_000_000), rawEntries, "a whole number of entries 1-1000000");
+  const maxBytes =
+    rawBytes === undefined
+      ? DEFAULT_OBO_CACHE_MAX_BYTES
+      : parse("OBO_CACHE_MAX_BYTES", z.coerce.number().int().min(65536).max(1024 * 1024 * 1024), rawBytes, "a whole number of bytes 65536-1073741824");
+  const kind = parse("OBO_CACHE", z.enum(["memory", "table", "redis"]), read("OBO_CACHE") ?? "memory", "one of memory, table, redis");
+  if (kind === "memory") return { maxEntries, maxBytes };
+  if (kind === "redis") return { maxEntries, maxBytes, shared: { kind, url: readRedisUrl(read("REDIS_URL"), runningInAzure) } };
+
+  const tableName = read("OBO_CACHE_TABLE_NAME") ?? DEFAULT_OBO_CACHE_TABLE_NAME;
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(tableName) || tableName.toLowerCase() === "tables") {
+    throw new ConfigError("OBO_CACHE_TABLE_NAME", `got ${JSON.stringify(tableName)}, expected an Azure table name: 3-63 letters and digits, starting with a letter`);
+  }
+  const connectionString = read("OBO_CACHE_CONNECTION_STRING");
+  if (runningInAzure) {
+    if (connectionString !== undefined) {
+      throw new ConfigError("OBO_CACHE_CONNECTION_STRING", "is for local development and tests and is refused in Azure; set OBO_CACHE_TABLE_ENDPOINT, reached with the managed identity");
+    }
+    const rawEndpoint = read("OBO_CACHE_TABLE_ENDPOINT");
+    if (rawEndpoint === undefined) {
+      throw new ConfigError("OBO_CACHE_TABLE_ENDPOINT", "missing; OBO_CACHE=table in Azure needs the storage account's table endpoint, such as https://stcontosomcp.table.core.windows.net");
+    }
+    return { maxEntries, maxBytes, shared: { kind, tableName, endpoint: readTableEndpoint(rawEndpoint), identity: "managed-identity" } };
+  }
+  const rawEndpoint = read("OBO_CACHE_TABLE_ENDPOINT");
+  if (connectionString !== undefined && rawEndpoint !== undefined) {
+    throw new ConfigError("OBO_CACHE_CONNECTION_STRING", "and OBO_CACHE_TABLE_ENDPOINT are both set; set one (a connection string for Azurite, the endpoint to use the deployed table as yourself)");
+  }
+  if (rawEndpoint !== undefined) {
+    return { maxEntries, maxBytes, shared: { kind, tableName, endpoint: readTableEndpoint(rawEndpoint), identity: "developer" } };
+  }
+  if (connectionString === undefined) {
+    throw new ConfigError(
+      "OBO_CACHE_CONNECTION_STRING",
+      "missing; OBO_CACHE=table outside Azure needs a storage connection string (Azurite's) or OBO_CACHE_TABLE_ENDPOINT (the deployed table, reached as the signed-in developer)",
+    );
+  }
+  if (!isStorageConnectionString(connectionString)) {
+    // The value holds an account key: it is never repeated in the message.
+    throw new ConfigError("OBO_CACHE_CONNECTION_STRING", "is not a storage connection string (expected AccountName=...;AccountKey=...;... or UseDevelopmentStorage=true; the value is not shown)");
+  }
+  return { maxEntries, maxBytes, shared: { kind, tableName, connectionString } };
+}
+
+function readTableEndpoint(raw: string): URL {
+  const example = "https://stcontosomcp.table.core.windows.net";
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("OBO_CACHE_TABLE_ENDPOINT", `got ${JSON.stringify(raw)}, expected the table endpoint such as ${example}`);
+  }
+  if (url.protocol !== "https:") {
+    throw new ConfigError("OBO_CACHE_TABLE_ENDPOINT", `got ${JSON.stringify(raw)}, expected https, such as ${example}`);
+  }
+  if (url.pathname !== "/" || url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== "") {
+    throw new ConfigError("OBO_CACHE_TABLE_ENDPOINT", `got ${JSON.stringify(raw)}, expected the endpoint only (no path, query or credentials), such as ${example}`);
+  }
+  return url;
+}
+
+function isStorageConnectionString(value: string): boolean {
+  const fields = new Map<string, string>();
+  for (const part of value.split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0) fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  if (fields.get("usedevelopmentstorage")?.toLowerCase() === "true") return true;
+  return (fields.get("accountname") ?? "") !== "" && ((fields.get("accountkey") ?? "") !== "" || (fields.get("sharedaccesssignature") ?? "") !== "");
+}
+
+function readRedisUrl(raw: string | undefined, runningInAzure: boolean): URL {
+  if (raw === undefined) {
+    throw new ConfigError("REDIS_URL", "missing; OBO_CACHE=redis needs the Redis URL, such as rediss://:<access key>@contoso.redis.cache.windows.net:6380");
+  }
+  // The URL may carry a password, so messages show at most its scheme and host.
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("REDIS_URL", "is not a URL; expected redis://host:port or rediss://host:port (the value is not shown)");
+  }
+  const shown = `${url.protocol}//${url.host}`;
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new ConfigError("REDIS_URL", `starts with ${JSON.stringify(url.protocol)}, expected redis:// or rediss://`);
+  }
+  if (url.hostname === "" || !/^(\/\d{0,2})?$/.test(url.pathname) || url.search !== "" || url.hash !== "") {
+    throw new ConfigError("REDIS_URL", `${shown}...: expected redis[s]://[user:password@]host:port[/db] with nothing else`);
+  }
+  if (runningInAzure && url.protocol !== "rediss:") {
+    throw new ConfigError("REDIS_URL", `${shown}: expected rediss:// (TLS) in Azure, where the password would otherwise cross the network in clear`);
+  }
+  return url;
 }

@@ -42,6 +42,20 @@ export class EntraAuthority {
     return new URL(`${this.tenantBase}/oauth2/v2.0/token`);
   }
 
+  /**
+   * The token endpoint of tenant `tid`. On-Behalf-Of must go to the user's own
+   * tenant: a multi-tenant app's `organizations` endpoint cannot exchange a
+   * token of a specific tenant.
+   */
+  tokenEndpointFor(tid: string): URL {
+    return new URL(`${this.hostOrigin}/${tid}/oauth2/v2.0/token`);
+  }
+
+  /** Where an administrator of tenant `tid` grants this app's permissions for everyone. */
+  adminConsentUrl(tid: string): string {
+    return `${this.hostOrigin}/${tid}/adminconsent?client_id=${encodeURIComponent(this.settings.clientId)}`;
+  }
+
   /** Whether tokens of tenant `tid` are accepted. */
   allowsTenant(tid: string): boolean {
     return this.settings.allowedTenants.includes(tid.toLowerCase());

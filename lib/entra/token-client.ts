@@ -42,8 +42,8 @@ export class EntraTokenClient {
    * Sends one token request with the app's credential.
    * @throws EntraError, classified
    */
-  async request(grant: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<EntraTokens> {
-    const endpoint = this.options.authority.tokenEndpoint;
+  async request(grant: Readonly<Record<string, string>>, signal?: AbortSignal, tenant?: string): Promise<EntraTokens> {
+    const endpoint = tenant === undefined ? this.options.authority.tokenEndpoint : this.options.authority.tokenEndpointFor(tenant);
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     const credentialFields = await this.options.credential.tokenRequestFields(endpoint, combined);

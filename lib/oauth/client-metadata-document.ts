@@ -90,10 +90,12 @@ export function isClientMetadataUrl(clientId: string): boolean {
 
 /**
  * Checks a Client Identifier URL against the draft's rules, on the raw text,
- * before any network traffic: `https`, a path, no user info, no fragment, no
- * `.` or `..` path segments (also percent-encoded). Text the URL parser would
- * silently repair (spaces, control characters, backslashes, an upper-case
- * scheme) is refused, because the document must later name this exact string.
+ * before any network traffic: `https`, a host, a path, no user info, no
+ * fragment, no `.` or `..` path segments (also percent-encoded). A bare `/`
+ * path is refused too (the draft advises against it; the MCP SDKs treat it as
+ * no path). Text the URL parser would silently repair (spaces, control
+ * characters, backslashes, an upper-case scheme, extra slashes) is refused,
+ * because the document must later name this exact string.
  *
  * @returns the parsed URL to fetch
  * @throws ClientMetadataError with reason `invalid_url`

@@ -4,6 +4,7 @@
  * a Client ID Metadata Document client's metadata is fetched from its
  * `client_id` URL. Either way any instance can recognise any client.
  */
+import { isClientMetadataUrl } from "./client-metadata.js";
 import { checkRedirectUri, RedirectUriError } from "./redirect-uris.js";
 import { UnsealError, type Sealer } from "./sealing.js";
 
@@ -80,7 +81,7 @@ export interface RegisteredMetadata {
 export class ClientRegistry {
   constructor(
     private readonly sealer: () => Promise<Sealer>,
-    private readonly documents: MetadataDocumentResolver | undefined,
+    private readonly documents: MetadataDocumentResolver,
   ) {}
 
   /**
@@ -143,8 +144,7 @@ export class ClientRegistry {
    * @throws UnknownClientError
    */
   async resolve(clientId: string, signal?: AbortSignal): Promise<OAuthClient> {
-    if (clientId.startsWith("https://")) {
-      if (this.documents === undefined) throw new UnknownClientError("This server does not accept Client ID Metadata Documents.");
+    if (isClientMetadataUrl(clientId)) {
       try {
         const document = await this.documents.resolve(clientId, signal);
         return {
@@ -156,7 +156,7 @@ export class ClientRegistry {
           verifiedHost: document.verifiedHost,
         };
       } catch (error) {
-        throw new UnknownClientError(`The client's metadata document cannot be used: ${error instanceof Error ? error.message : "unknown problem"}`, { cause: error });
+        throw new UnknownClientError(error instanceof Error ? error.message : "The client's metadata document cannot be used.", { cause: error });
       }
     }
     let registration: SealedRegistration;

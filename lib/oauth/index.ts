@@ -11,6 +11,7 @@ import type { Logger } from "../log.js";
 import { SecretUnavailableError, type SecretSource } from "../secrets/source.js";
 import { authorizeHandler } from "./authorize.js";
 import { callbackHandler } from "./callback.js";
+import { ClientMetadataResolver } from "./client-metadata.js";
 import { ClientRegistry, type MetadataDocumentResolver } from "./clients.js";
 import { consentHandler } from "./consent.js";
 import { cookieJar } from "./cookies.js";
@@ -29,7 +30,7 @@ export interface FacadeOptions {
   readonly serverName: string;
   /** Downstream scopes the tools declare (full form). */
   readonly downstreamScopes: readonly string[];
-  /** Resolves Client ID Metadata Documents; without it such clients are refused. */
+  /** Resolves Client ID Metadata Documents; by default fetched safely, loopback only where the settings allow it. */
   readonly documents?: MetadataDocumentResolver;
   /** The app credential; by default the client secret from the secret source. */
   readonly credential?: AppCredential;
@@ -62,7 +63,7 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
     api: { identifierUri: config.entra.identifierUri, names: config.entra.apiScopes },
     downstreamScopes: options.downstreamScopes,
     sealer,
-    clients: new ClientRegistry(sealer, options.documents),
+    clients: new ClientRegistry(sealer, options.documents ?? new ClientMetadataResolver({ allowedPrivateHosts: settings.cimdAllowedPrivateHosts, log })),
     entra: {
       authority,
       clientId: config.entra.clientId,

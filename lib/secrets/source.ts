@@ -32,6 +32,11 @@ export interface SecretSource {
 
 const SECRET_NAME = /^[A-Za-z0-9-]{1,127}$/;
 
+/** Whether `name` is a valid Key Vault secret name (1-127 letters, digits and dashes). */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
 /** The environment variable a secret name maps to. */
 export function environmentName(secretName: string): string {
   return secretName.toUpperCase().replaceAll("-", "_");
@@ -42,7 +47,7 @@ export function environmentSecrets(env: Readonly<Record<string, string | undefin
   return {
     description: "environment",
     async get(name) {
-      if (!SECRET_NAME.test(name)) throw new SecretUnavailableError(name, "not a valid secret name");
+      if (!isSecretName(name)) throw new SecretUnavailableError(name, "not a valid secret name");
       const value = env[environmentName(name)];
       if (value === undefined || value === "") throw new SecretUnavailableError(name, `set the ${environmentName(name)} environment variable`);
       return value;

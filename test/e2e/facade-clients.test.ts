@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { KIT_SCOPE_URI } from "../../dev/defaults.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
+import { CimdServer, validDocument } from "../support/cimd-server.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { facadeBrowser, startProxyKit } from "../support/facade.js";
 import type { RunningKit } from "../support/kit.js";
@@ -30,15 +31,18 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
   this.timeout(60_000);
   let standIn: EntraStandIn;
   let kit: RunningKit;
+  let documents: CimdServer;
 
   before(async () => {
     requireDevTlsTrust();
     standIn = await startDefaultStandIn();
-    kit = await startProxyKit(standIn);
+    documents = await CimdServer.start();
+    kit = await startProxyKit(standIn, { env: { OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: documents.hostPort } });
   });
   after(async () => {
     await kit?.close();
     await standIn?.close();
+    await documents?.close();
   });
 
   it("publishes authorization server metadata, and protected resource metadata naming the facade", async () => {
@@ -86,6 +90,30 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
       }
     });
   }
+
+  it("lets the v2 client sign in with a Client ID Metadata Document, showing its verified domain on the consent page", async () => {
+    documents.document("/mcp-client.json", (self) => validDocument(self, { client_name: "Metadata Document Client", redirect_uris: [CLIENT_REDIRECT] }));
+    let consentPage = "";
+    const provider = new HeadlessOAuthProvider({
+      redirectUrl: CLIENT_REDIRECT,
+      clientMetadataUrl: documents.url("/mcp-client.json"),
+      clientMetadata: { client_name: "Metadata Document Client", redirect_uris: [CLIENT_REDIRECT], token_endpoint_auth_method: "none" },
+      signIn: facadeBrowser(kit, { user: "bob", onConsentPage: (html) => (consentPage = html) }),
+    });
+    const client = await connectWithOAuth("v2-auto", kit.mcpUrl, provider);
+    try {
+      assert.equal(provider.clientInformation()?.client_id, documents.url("/mcp-client.json"), "the document URL is the client_id; nothing was registered");
+      const result = await client.callTool("whoami", {});
+      assert.equal(result.structuredContent?.["name"], "Bob Example");
+      assert.match(consentPage, /Metadata Document Client/);
+      assert.match(consentPage, /verified domain/);
+      assert.ok(consentPage.includes(documents.hostPort), "the consent page names the host that published the document");
+      provider.forgetAccessToken();
+      assert.equal((await client.callTool("whoami", {})).structuredContent?.["name"], "Bob Example", "refreshes and calls again");
+    } finally {
+      await client.close();
+    }
+  });
 
   it("lets two concurrent refreshes with the same refresh token both succeed", async () => {
     const provider = dcrProvider(kit, "bob");

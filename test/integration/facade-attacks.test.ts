@@ -8,6 +8,7 @@ import { DEV_USERS } from "../../dev/defaults.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
 import { generateKeyringJson, parseKeyring, Sealer } from "../../lib/oauth/sealing.js";
 import { newPkcePair } from "../../lib/oauth/pkce.js";
+import { CimdServer, validDocument } from "../support/cimd-server.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { facadeBrowser, hiddenInput, startProxyKit } from "../support/facade.js";
 import type { RunningKit } from "../support/kit.js";
@@ -46,13 +47,15 @@ describe("the facade refuses attacks", function () {
   this.timeout(60_000);
   let standIn: EntraStandIn;
   let kit: RunningKit;
+  let documents: CimdServer;
   let clientId: string;
   const challenge = newPkcePair().challenge;
 
   before(async () => {
     requireDevTlsTrust();
     standIn = await startDefaultStandIn();
-    kit = await startProxyKit(standIn, { env: { SEALING_KEYRING: KEYRING } });
+    documents = await CimdServer.start();
+    kit = await startProxyKit(standIn, { env: { SEALING_KEYRING: KEYRING, OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: documents.hostPort } });
     const registered = await register(kit, { client_name: "Attack target", redirect_uris: [REDIRECT, "https://app.example/cb"] });
     assert.equal(registered.status, 201, JSON.stringify(registered.body));
     clientId = String(registered.body["client_id"]);
@@ -60,8 +63,51 @@ describe("the facade refuses attacks", function () {
   after(async () => {
     await kit?.close();
     await standIn?.close();
+    await documents?.close();
   });
   beforeEach(() => standIn.clearFaults());
+
+  describe("Client ID Metadata Documents", () => {
+    async function authorizeWith(documentUrl: string): Promise<Response> {
+      return fetch(authorizeUrl(kit, { response_type: "code", client_id: documentUrl, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256" }), { redirect: "manual" });
+    }
+    async function assertRefusedOnOurPage(response: Response, reason: RegExp): Promise<void> {
+      assert.equal(response.status, 400);
+      assert.equal(response.headers.get("location"), null);
+      assert.match(await response.text(), reason);
+    }
+
+    it("accepts a good document (the control case)", async () => {
+      documents.document("/good.json", (self) => validDocument(self, { redirect_uris: [REDIRECT] }));
+      const response = await authorizeWith(documents.url("/good.json"));
+      assert.equal(response.status, 200, await response.clone().text());
+    });
+
+    it("refuses a document at a private address (a host that is not on the allow-list)", async () => {
+      documents.document("/private.json", (self) => validDocument(self, { redirect_uris: [REDIRECT] }));
+      const before = documents.requests("/private.json");
+      await assertRefusedOnOurPage(await authorizeWith(documents.url("/private.json", "localhost")), /private|not allowed|public/i);
+      assert.equal(documents.requests("/private.json"), before, "no request reached the private address");
+    });
+
+    it("refuses an oversized document", async () => {
+      documents.document("/huge.json", (self) => validDocument(self, { redirect_uris: [REDIRECT], client_name: "x", padding: "y".repeat(10_000) }));
+      await assertRefusedOnOurPage(await authorizeWith(documents.url("/huge.json")), /large|size|bytes/i);
+    });
+
+    it("refuses a document that names another client_id", async () => {
+      documents.document("/impostor.json", () => validDocument("https://claude.ai/oauth/mcp-client.json", { redirect_uris: [REDIRECT] }));
+      await assertRefusedOnOurPage(await authorizeWith(documents.url("/impostor.json")), /client_id/i);
+    });
+
+    it("gives up on a slow document within the time limit", async function () {
+      this.timeout(15_000);
+      documents.route("/slow.json", () => undefined);
+      const started = Date.now();
+      await assertRefusedOnOurPage(await authorizeWith(documents.url("/slow.json")), /did not arrive within/i);
+      assert.ok(Date.now() - started < 8000);
+    });
+  });
 
   describe("registration", () => {
     for (const uri of ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html,x", "http://evil.example/cb", "https://ok.example/cb#frag", "file:///etc/passwd"]) {

@@ -8,7 +8,9 @@
  */
 import { createAuth, type Auth } from "../lib/auth/index.js";
 import { createFacade } from "../lib/oauth/index.js";
-import { environmentSecrets, type SecretSource } from "../lib/secrets/source.js";
+import { createSecretSource } from "../lib/secrets/index.js";
+import type { SecretSource } from "../lib/secrets/source.js";
+import { downstreamScopesOf } from "../lib/mcp/server.js";
 import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
@@ -25,17 +27,26 @@ export interface AppContext {
   readonly server: McpServerDefinition;
   /** Logger for events outside any one request. */
   readonly log: Logger;
-  /** Where secrets come from; default: the environment. */
+  /** Where secrets come from; default: Key Vault when KEY_VAULT_URL is set, else the environment. */
   readonly secrets?: SecretSource;
 }
 
 /** Builds every endpoint of the app. */
 export function createEndpoints(app: AppContext): HostedEndpoint[] {
-  const auth: Auth = createAuth(app.config, app.log);
-  const secrets = app.secrets ?? environmentSecrets(process.env);
+  const secrets = app.secrets ?? createSecretSource({ settings: app.config.secrets, log: app.log });
+  const auth: Auth = createAuth(app.config, app.log, secrets);
   const facade =
-    auth.mode === "proxy" && auth.authority !== undefined
-      ? createFacade({ config: app.config, authority: auth.authority, secrets, log: app.log, serverName: app.server.name, downstreamScopes: [] })
+    auth.mode === "proxy" && auth.authority !== undefined && auth.tokens !== undefined && auth.challenges !== undefined
+      ? createFacade({
+          config: app.config,
+          authority: auth.authority,
+          tokens: auth.tokens,
+          challenges: auth.challenges,
+          secrets,
+          log: app.log,
+          serverName: app.server.name,
+          downstreamScopes: downstreamScopesOf(app.server.tools),
+        })
       : undefined;
   return [
     mcpEndpoint(app, auth),

@@ -93,6 +93,23 @@ export const SETTINGS = {
       "'certificate' (from Key Vault) or 'secret' (default locally).",
     azure: "set-by-infra",
   },
+  FIC_IDENTITY_CLIENT_ID: {
+    description:
+      "Client id (GUID) of the user-assigned managed identity that the app registration trusts as its federated credential (APP_CREDENTIAL=managed-identity).",
+    azure: "set-by-infra",
+  },
+  APP_CERTIFICATE_SECRET_NAME: {
+    description: "Name of the Key Vault secret holding the app's certificate as PEM, key included (APP_CREDENTIAL=certificate; default entra-app-certificate).",
+    azure: "optional",
+  },
+  GRAPH_BASE_URL: {
+    description: "Microsoft Graph v1.0 base URL for the graph_me example tool (default https://graph.microsoft.com/v1.0; the fake Graph under npm start).",
+    azure: "optional",
+  },
+  ORDERS_API_URL: {
+    description: "URL of the custom downstream API the list_orders example tool calls (unset: the tool says it is not configured; the fake orders API under npm start).",
+    azure: "optional",
+  },
   KEY_VAULT_URL: {
     description:
       "URL of the Key Vault holding the app's secrets, e.g. https://kv-contoso-mcp.vault.azure.net/ (https, no path). " +
@@ -100,7 +117,8 @@ export const SETTINGS = {
     azure: "set-by-infra",
   },
   MANAGED_IDENTITY_CLIENT_ID: {
-    description: "Client id (a GUID) of the user-assigned managed identity the app reads Key Vault with. Unset: the system-assigned identity.",
+    description:
+      "Client id (a GUID) of the user-assigned runtime managed identity: it reads Key Vault (and the OBO cache table). Unset: the system-assigned identity.",
     azure: "set-by-infra",
   },
   SEALING_KEYRING_SECRET_NAME: {
@@ -230,9 +248,16 @@ export interface EntraSettings {
 
 export type AppCredentialKind = "managed-identity" | "certificate" | "secret";
 
+/** How the app authenticates to Entra (code redemption, refresh, On-Behalf-Of). */
+export interface CredentialSettings {
+  readonly kind: AppCredentialKind;
+  /** Client id of the federated credential's managed identity (kind managed-identity). */
+  readonly ficIdentityClientId?: string;
+  /** Secret holding the certificate PEM (kind certificate). */
+  readonly certificateSecretName: string;
+}
+
 export interface FacadeSettings {
-  /** How the app authenticates to Entra. */
-  readonly appCredential: AppCredentialKind;
   /** Name of the sealing keyring secret. */
   readonly keyringSecretName: string;
   /** Hosts whose metadata documents may live at private addresses. */
@@ -243,7 +268,7 @@ export interface FacadeSettings {
 export interface SecretSettings {
   /** The vault (origin, path "/"); absent: secrets come from the environment. */
   readonly keyVaultUrl?: URL;
-  /** Client id of the user-assigned identity that reads the vault, lower case; absent: the system-assigned identity. */
+  /** Client id of the user-assigned runtime identity (reads the vault; the OBO cache uses it too), lower case; absent: the system-assigned identity. */
   readonly managedIdentityClientId?: string;
 }
 
@@ -283,6 +308,8 @@ export interface KitConfig {
   readonly authMode: AuthMode;
   /** Entra settings; absent only when AUTH_MODE=none. */
   readonly entra?: EntraSettings;
+  /** The app credential; present unless AUTH_MODE=none. */
+  readonly credential?: CredentialSettings;
   /** The authorization-server facade's settings; present only when AUTH_MODE=proxy. */
   readonly facade?: FacadeSettings;
   readonly mcp: McpSettings;
@@ -384,6 +411,7 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     );
   }
   const entra = authMode === "none" ? undefined : readEntraSettings(read);
+  const credential = authMode === "none" ? undefined : readCredentialSettings(read, runningInAzure);
   const facade = authMode === "proxy" ? readFacadeSettings(read, runningInAzure) : undefined;
 
   const rawHosts = read("MCP_ALLOWED_HOSTS");
@@ -399,6 +427,7 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     mcpUrl: new URL("/mcp", publicBaseUrl),
     authMode,
     ...(entra === undefined ? {} : { entra }),
+    ...(credential === undefined ? {} : { credential }),
     ...(facade === undefined ? {} : { facade }),
     mcp: {
       maxBodyBytes: rawBodyLimit === undefined ? 4 * 1024 * 1024 : parse("MCP_MAX_BODY_BYTES", positiveInt, rawBodyLimit, "a positive number of bytes"),
@@ -440,16 +469,31 @@ function readSecretSettings(read: (name: SettingName) => string | undefined): Se
   };
 }
 
-function readFacadeSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): FacadeSettings {
-  const appCredential = parse(
+function readCredentialSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): CredentialSettings {
+  const kind = parse(
     "APP_CREDENTIAL",
     z.enum(["managed-identity", "certificate", "secret"]),
     read("APP_CREDENTIAL") ?? (runningInAzure ? "managed-identity" : "secret"),
     "one of managed-identity, certificate, secret",
   );
-  if (appCredential !== "secret") {
-    throw new ConfigError("APP_CREDENTIAL", `'${appCredential}' is not available in this version; use 'secret'`);
+  const certificateSecretName = read("APP_CERTIFICATE_SECRET_NAME") ?? "entra-app-certificate";
+  if (!/^[A-Za-z0-9-]{1,127}$/.test(certificateSecretName)) {
+    throw new ConfigError("APP_CERTIFICATE_SECRET_NAME", `got ${JSON.stringify(certificateSecretName)}, expected a Key Vault secret name (letters, digits, dashes)`);
   }
+  if (kind !== "managed-identity") return { kind, certificateSecretName };
+  const ficIdentityClientId = read("FIC_IDENTITY_CLIENT_ID");
+  if (ficIdentityClientId === undefined || !isGuid(ficIdentityClientId)) {
+    throw new ConfigError(
+      "FIC_IDENTITY_CLIENT_ID",
+      ficIdentityClientId === undefined
+        ? "missing; APP_CREDENTIAL=managed-identity needs the client id (GUID) of the managed identity the app registration trusts"
+        : `got ${JSON.stringify(ficIdentityClientId)}, expected a GUID`,
+    );
+  }
+  return { kind, ficIdentityClientId: ficIdentityClientId.toLowerCase(), certificateSecretName };
+}
+
+function readFacadeSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): FacadeSettings {
   const keyringSecretName = read("SEALING_KEYRING_SECRET_NAME") ?? "sealing-keyring";
   if (!/^[A-Za-z0-9-]{1,127}$/.test(keyringSecretName)) {
     throw new ConfigError("SEALING_KEYRING_SECRET_NAME", `got ${JSON.stringify(keyringSecretName)}, expected a Key Vault secret name (letters, digits, dashes)`);
@@ -462,7 +506,7 @@ function readFacadeSettings(read: (name: SettingName) => string | undefined, run
     rawPrivateHosts === undefined
       ? []
       : parse("OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS", commaList, rawPrivateHosts, "a comma-separated list of host[:port]").map((entry) => entry.toLowerCase());
-  return { appCredential, keyringSecretName, cimdAllowedPrivateHosts };
+  return { keyringSecretName, cimdAllowedPrivateHosts };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

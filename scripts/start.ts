@@ -16,7 +16,7 @@ import { createEndpoints } from "../functions/app.js";
 import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
-import { environmentSecrets } from "../lib/secrets/source.js";
+import { createSecretSource } from "../lib/secrets/index.js";
 import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
@@ -47,7 +47,7 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
       ENTRA_CLIENT_ID: KIT_CLIENT_ID,
       ENTRA_AUTHORITY_HOST: services.entra.origin,
       ENTRA_CLIENT_SECRET: KIT_DEV_CLIENT_SECRET,
-      ...(services.graph === undefined ? {} : { GRAPH_BASE_URL: services.graph.graphBaseUrl }),
+      ...(services.graph === undefined ? {} : { GRAPH_BASE_URL: services.graph.graphBaseUrl, ORDERS_API_URL: services.graph.ordersUrl }),
       ...env,
     },
   };
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const config = loadConfig(local.env);
   const log = createLogger(config.logLevel, consoleSink);
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: environmentSecrets(local.env) }),
+    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, env: local.env, log }) }),
   });
   await host.listen(config.port);
 

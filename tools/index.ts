@@ -5,6 +5,8 @@
 import type { AnyTool } from "../lib/mcp/index.js";
 import convertTemperature from "./convert-temperature.js";
 import echo from "./echo.js";
+import graphMe from "./graph-me.js";
+import listOrders from "./list-orders.js";
 import whoami from "./whoami.js";
 
 /** What clients see in `serverInfo`. */
@@ -14,4 +16,4 @@ export const serverInfo = {
   instructions: "Example tools of MCP Functions Kit.",
 };
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami];
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, listOrders];

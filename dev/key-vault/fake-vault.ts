@@ -41,11 +41,12 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { DEV_TENANT_ID } from "../defaults.js";
-import { dropConnection, readBody, sendJson, sleep } from "../http.js";
+import { dropConnection, sendJson } from "../http.js";
 import { createLoopbackListener, type LoopbackListener } from "../listener.js";
 import { ensureDevTls } from "../tls.js";
-import { VaultConflict, VaultStore, type VersionInput } from "./store.js";
-import { deletedBundle, errorBody, secretBundle } from "./wire.js";
+import { operate, parseRoute } from "./operations.js";
+import { VaultStore, type VersionInput } from "./store.js";
+import { errorBody } from "./wire.js";
 
 /** The resource Key Vault names in its challenge (public cloud). */
 export const KEY_VAULT_RESOURCE = "https://vault.azure.net";
@@ -55,6 +56,7 @@ const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 /** Error codes of the injected failure statuses. */
 const STATUS_CODES = { 429: "Throttled", 500: "InternalServerError", 502: "BadGateway", 503: "ServiceUnavailable", 504: "GatewayTimeout" } as const;
 
+/** How to start a {@link FakeKeyVault}; every field is optional. */
 export interface FakeKeyVaultOptions {
   /** Certificate and key; default: the development certificate (dev/tls.ts). */
   readonly tls?: { readonly cert: string; readonly key: string };
@@ -95,6 +97,7 @@ export interface VaultRequestRecord {
   readonly apiVersion: string | null;
   /** Whether it carried a bearer token the vault accepted. */
   authorized: boolean;
+  /** HTTP status answered; -1 for a dropped connection, 0 when the client left before the answer. */
   status: number;
   /** Key Vault error code of the answer, e.g. `SecretNotFound`. */
   errorCode?: string;
@@ -106,15 +109,7 @@ export interface VaultTokenRequest {
   readonly tenantId: string | undefined;
 }
 
-interface Route {
-  readonly collection: "secrets" | "deletedsecrets";
-  readonly name: string;
-  /** `undefined` when the path has no version segment; "" for a trailing slash. */
-  readonly version: string | undefined;
-  /** `recover` for `POST /deletedsecrets/{name}/recover`. */
-  readonly action: string | undefined;
-}
-
+/** A running fake vault: its contents, its request log and its failure switches. Start one with {@link startFakeKeyVault}. */
 export class FakeKeyVault {
   /** Every request, oldest first. */
   readonly requests: VaultRequestRecord[] = [];
@@ -249,7 +244,7 @@ export class FakeKeyVault {
       if (entry.times !== undefined && entry.hits >= entry.times) this.#faults = this.#faults.filter((candidate) => candidate !== entry);
       const fault = entry.fault;
       if (fault.kind === "delay") {
-        await sleep(fault.ms);
+        await delayWhileConnected(request, fault.ms);
         if (request.socket.destroyed) return;
       } else if (fault.kind === "drop") {
         record.status = -1;
@@ -283,111 +278,21 @@ export class FakeKeyVault {
     if (!SECRET_NAME.test(route.name)) {
       return answer(400, errorBody("BadParameter", "The secret name must be 1-127 characters of 0-9, a-z, A-Z and -."));
     }
-    await this.#operate(request, route, answer);
-  }
-
-  async #operate(request: IncomingMessage, route: Route, answer: (status: number, body: unknown) => void): Promise<void> {
-    const origin = this.#listener.origin;
-    const method = request.method ?? "GET";
-    const { name, version } = route;
-    const notFound = (what = "secret"): void =>
-      answer(
-        404,
-        errorBody(
-          "SecretNotFound",
-          what === "secret"
-            ? `A secret with (name/id) ${name}${version ? `/${version}` : ""} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command.`
-            : `Deleted Secret not found: ${name}`,
-        ),
-      );
-
-    if (route.collection === "secrets") {
-      if (method === "GET" && route.action === undefined) {
-        const stored = this.store.version(name, version);
-        if (stored === undefined) return notFound();
-        if (!stored.enabled) return answer(403, errorBody("Forbidden", "Operation get is not allowed on a disabled secret.", "SecretDisabled"));
-        return answer(200, secretBundle(origin, this.store.secret(name)!, stored));
-      }
-      if (method === "PUT" && !version) {
-        const body = await readJson(request);
-        if (typeof body.value !== "string") return answer(400, errorBody("BadParameter", "Property 'value' is required."));
-        try {
-          const stored = this.store.set(name, body.value, versionInput(body));
-          return answer(200, secretBundle(origin, this.store.secret(name)!, stored));
-        } catch (error) {
-          if (error instanceof VaultConflict) return answer(409, errorBody("Conflict", error.message, error.innerCode));
-          throw error;
-        }
-      }
-      if (method === "PATCH" && version !== undefined) {
-        const stored = this.store.update(name, version, versionInput(await readJson(request)));
-        if (stored === undefined) return notFound();
-        return answer(200, secretBundle(origin, this.store.secret(name)!, stored, false));
-      }
-      if (method === "DELETE" && !version) {
-        const deleted = this.store.delete(name);
-        if (deleted === undefined) return notFound();
-        return answer(200, deletedBundle(origin, deleted));
-      }
-    } else {
-      if (method === "GET" && route.action === undefined && !version) {
-        const deleted = this.store.deleted(name);
-        return deleted === undefined ? notFound("deleted") : answer(200, deletedBundle(origin, deleted));
-      }
-      if (method === "POST" && route.action === "recover") {
-        const secret = this.store.recover(name);
-        if (secret === undefined) return notFound("deleted");
-        return answer(200, secretBundle(origin, secret, secret.versions.at(-1)!, false));
-      }
-      if (method === "DELETE" && route.action === undefined && !version) {
-        return this.store.purge(name) ? answer(204, undefined) : notFound("deleted");
-      }
-    }
-    request.resume();
-    answer(405, errorBody("MethodNotAllowed", `The fake vault does not implement ${method} on this path.`));
+    await operate(this.store, this.#listener.origin, request, route, answer);
   }
 }
 
-/** `/secrets/{name}[/{version}]` or `/deletedsecrets/{name}[/recover]`. */
-function parseRoute(pathname: string): Route | undefined {
-  const [, collection, name, third, ...rest] = pathname.split("/");
-  if ((collection !== "secrets" && collection !== "deletedsecrets") || name === undefined || name === "" || rest.length > 0) return undefined;
-  const segment = third === undefined ? undefined : decodeURIComponent(third);
-  if (collection === "deletedsecrets") {
-    if (segment !== undefined && segment !== "" && segment !== "recover") return undefined;
-    return { collection, name: decodeURIComponent(name), version: undefined, action: segment === "recover" ? "recover" : undefined };
-  }
-  return { collection, name: decodeURIComponent(name), version: segment, action: undefined };
-}
-
-interface WriteBody {
-  readonly value?: unknown;
-  readonly contentType?: unknown;
-  readonly tags?: unknown;
-  readonly attributes?: { readonly enabled?: unknown; readonly nbf?: unknown; readonly exp?: unknown };
-}
-
-async function readJson(request: IncomingMessage): Promise<WriteBody> {
-  const text = await readBody(request);
-  if (text === "") return {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return typeof parsed === "object" && parsed !== null ? (parsed as WriteBody) : {};
-  } catch {
-    return {};
-  }
-}
-
-function versionInput(body: WriteBody): VersionInput {
-  const attributes = body.attributes ?? {};
-  const tags = body.tags;
-  return {
-    ...(typeof attributes.enabled === "boolean" ? { enabled: attributes.enabled } : {}),
-    ...(typeof attributes.nbf === "number" ? { nbf: attributes.nbf } : {}),
-    ...(typeof attributes.exp === "number" ? { exp: attributes.exp } : {}),
-    ...(typeof body.contentType === "string" ? { contentType: body.contentType } : {}),
-    ...(typeof tags === "object" && tags !== null ? { tags: tags as Record<string, string> } : {}),
-  };
+/** Waits `ms`, or less if the client goes away: a slow answer must not keep a test process alive after the vault closes. */
+function delayWhileConnected(request: IncomingMessage, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      request.socket.off("close", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    request.socket.once("close", done);
+  });
 }
 
 /**

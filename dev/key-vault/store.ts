@@ -27,6 +27,7 @@ export interface VersionInput extends VersionAttributes {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
+/** One version of a secret as the vault keeps it; times in epoch seconds. */
 export interface StoredVersion {
   readonly version: string;
   readonly value: string;
@@ -39,6 +40,7 @@ export interface StoredVersion {
   updated: number;
 }
 
+/** A live secret and all its versions. */
 export interface StoredSecret {
   /** The name as first written. */
   readonly name: string;
@@ -46,6 +48,7 @@ export interface StoredSecret {
   readonly versions: StoredVersion[];
 }
 
+/** A soft-deleted secret, recoverable until `scheduledPurgeDate` (epoch seconds). */
 export interface DeletedSecret {
   readonly secret: StoredSecret;
   readonly deletedDate: number;

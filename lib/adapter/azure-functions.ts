@@ -37,7 +37,7 @@ function failureResponse(error: unknown, log: Logger, request: HttpRequest, refe
   const path = new URL(request.url).pathname;
   if (error instanceof SecretUnavailableError) {
     // The name of the secret helps the operator; its value is never part of the error.
-    log.error("secret.unavailable", { secret: error.secretName, reason: error.message, path });
+    log.error("secret.unavailable", { name: error.secretName, reason: error.message, path });
     return jsonResponse(
       503,
       { error: "temporarily_unavailable", error_description: `The server cannot read a secret it needs (reference ${reference}).` },

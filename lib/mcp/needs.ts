@@ -16,12 +16,33 @@ export interface NeedContext {
   readonly authMode: AuthMode;
   readonly log: Logger;
   readonly signal: AbortSignal;
+  /** What needs beyond the token draw on; absent when the server runs without sign-in. */
+  readonly services: NeedServices | undefined;
+}
+
+/**
+ * Process-wide services needs draw on, built once from the settings
+ * (lib/obo/index.ts). Declared here as interfaces so the tool API does not
+ * load them: they are created on first use.
+ */
+export interface NeedServices {
+  /** On-Behalf-Of exchange. */
+  readonly onBehalfOf: OnBehalfOf;
+  /** The shared MSAL confidential client application, created on first use. */
+  readonly msalClient: () => Promise<unknown>;
+}
+
+export interface OnBehalfOf {
+  /** A downstream token for `scopes`, as the user of `token`; throws a NeedError with an actionable message. */
+  exchange(token: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date }>;
 }
 
 /** A declared need: how to produce one value of the tool's context. */
 export interface Need<T> {
   /** For messages: `claim("oid")`, `user()`. */
   readonly describe: string;
+  /** Downstream scopes the need will ask Entra for (full form), so the user consents to them at sign-in. */
+  readonly downstreamScopes?: readonly string[];
   resolve(context: NeedContext): T | Promise<T>;
 }
 

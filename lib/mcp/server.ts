@@ -20,7 +20,7 @@ import type { AuthMode } from "../config.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
-import { NeedError, resolveNeeds } from "./needs.js";
+import { NeedError, resolveNeeds, type NeedServices } from "./needs.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
 
 /** Everything an MCP endpoint serves. */
@@ -61,7 +61,12 @@ export interface ServerAuth {
   readonly mode: AuthMode;
   /** Present unless the mode is none: scope naming for per-tool challenges. */
   readonly resource?: ProtectedResource;
+  /** Present unless the mode is none: On-Behalf-Of and MSAL for tools' needs. */
+  readonly services?: NeedServices;
 }
+
+/** How long a tool may run unless it says otherwise. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 
 /**
  * Checks a definition once, at startup: unique tool names.
@@ -73,6 +78,17 @@ export function checkDefinition(definition: McpServerDefinition): void {
     if (seen.has(tool.name)) throw new ToolDefinitionError(tool.name, "defined twice; tool names must be unique");
     seen.add(tool.name);
   }
+}
+
+/** The union of the downstream scopes the tools' needs will ask for, so users consent to all of them at sign-in. */
+export function downstreamScopesOf(tools: readonly AnyTool[]): string[] {
+  const scopes = new Set<string>();
+  for (const tool of tools) {
+    for (const need of Object.values(tool.needs ?? {}) as Array<{ downstreamScopes?: readonly string[] }>) {
+      for (const scope of need.downstreamScopes ?? []) scopes.add(scope);
+    }
+  }
+  return [...scopes];
 }
 
 /** Creates the server instance for one request. */
@@ -122,10 +138,20 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
     },
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const log = environment.log.child({ tool: tool.name });
+      const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+      const deadline = AbortSignal.timeout(timeoutMs);
       try {
-        const base = toolContext(log, ctx);
-        const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal: base.signal });
-        const value: unknown = await tool.run(args as Record<string, unknown>, { ...needs, ...base });
+        const base = toolContext(log, ctx, AbortSignal.any([ctx.mcpReq.signal, deadline]));
+        const value: unknown = await withinDeadline(deadline, timeoutMs, tool.name, async () => {
+          const needs = await resolveNeeds(tool.needs ?? {}, {
+            token: validatedTokenOf(ctx.http?.authInfo),
+            authMode: auth.mode,
+            log,
+            signal: base.signal,
+            services: auth.services,
+          });
+          return tool.run(args as Record<string, unknown>, { ...needs, ...base });
+        });
         if (outputSchema === undefined) return unstructuredResult(value as UnstructuredReturn);
         const checked = outputSchema.safeParse(value);
         if (!checked.success) {
@@ -139,11 +165,29 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
   );
 }
 
-function toolContext(log: Logger, ctx: ServerContext): ToolContext {
+/**
+ * Runs `work`, giving up when the deadline passes even if the tool ignores
+ * its signal: a Function instance must never hang on one call.
+ */
+async function withinDeadline<T>(deadline: AbortSignal, timeoutMs: number, toolName: string, work: () => Promise<T>): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const expired = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new ToolError(`${toolName} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`));
+    if (deadline.aborted) onAbort();
+    else deadline.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work(), expired]);
+  } finally {
+    if (onAbort !== undefined) deadline.removeEventListener("abort", onAbort);
+  }
+}
+
+function toolContext(log: Logger, ctx: ServerContext, signal: AbortSignal): ToolContext {
   const progressToken = ctx.mcpReq._meta?.progressToken;
   return {
     log,
-    signal: ctx.mcpReq.signal,
+    signal,
     async progress(progress, total, message) {
       if (progressToken === undefined) return;
       await ctx.mcpReq.notify({

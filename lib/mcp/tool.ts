@@ -71,6 +71,12 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined, N extend
   readonly needs?: N;
   /** Scopes or app roles the caller must have; a caller without them gets 403 `insufficient_scope`. */
   readonly requires?: ToolRequirements;
+  /**
+   * How long the tool may run, in milliseconds (default 60 s, at most 225 s:
+   * Azure's front end drops an HTTP request idle for 230 s). When it passes,
+   * the context's `signal` aborts and the call ends with an error result.
+   */
+  readonly timeoutMs?: number;
   /** Does the work. Throw a {@link ToolError} for failures the user should read. */
   run(args: InputOf<I>, context: ToolContext & ResolvedNeeds<N>): Promise<O extends Shape ? z.infer<z.ZodObject<O>> : UnstructuredReturn>;
 }
@@ -126,6 +132,9 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
   }
   if (spec.description.trim() === "") {
     throw new ToolDefinitionError(spec.name, "description must say what the tool does");
+  }
+  if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0 && spec.timeoutMs <= 225_000)) {
+    throw new ToolDefinitionError(spec.name, "timeoutMs must be a whole number of milliseconds between 1 and 225000");
   }
   for (const field of Object.keys(spec.needs ?? {})) {
     if (RESERVED_CONTEXT_FIELDS.has(field)) {

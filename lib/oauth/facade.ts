@@ -31,6 +31,8 @@ export interface Facade {
     readonly authority: EntraAuthority;
     readonly clientId: string;
     readonly tokens: EntraTokenClient;
+    /** A Conditional Access claims challenge to send with the next sign-in, if On-Behalf-Of recently met one. */
+    readonly claimsChallenge: () => string | undefined;
   };
   readonly cookies: CookieJar;
   readonly log: Logger;

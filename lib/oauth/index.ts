@@ -3,9 +3,9 @@
  * what `functions/oauth.ts` registers.
  */
 import type { KitConfig } from "../config.js";
-import { ClientSecretCredential, type AppCredential } from "../entra/app-credential.js";
 import type { EntraAuthority } from "../entra/authority.js";
-import { EntraTokenClient } from "../entra/token-client.js";
+import type { EntraTokenClient } from "../entra/token-client.js";
+import type { ClaimsChallenges } from "../obo/claims-challenges.js";
 import type { WebHandler } from "../http.js";
 import type { Logger } from "../log.js";
 import { SecretUnavailableError, type SecretSource } from "../secrets/source.js";
@@ -24,6 +24,10 @@ import { tokenHandler } from "./token.js";
 export interface FacadeOptions {
   readonly config: KitConfig;
   readonly authority: EntraAuthority;
+  /** Entra's token endpoint with the app credential. */
+  readonly tokens: EntraTokenClient;
+  /** Conditional Access challenges to add to the next Entra sign-in. */
+  readonly challenges: ClaimsChallenges;
   readonly secrets: SecretSource;
   readonly log: Logger;
   /** Name shown on the consent page. */
@@ -32,8 +36,6 @@ export interface FacadeOptions {
   readonly downstreamScopes: readonly string[];
   /** Resolves Client ID Metadata Documents; by default fetched safely, loopback only where the settings allow it. */
   readonly documents?: MetadataDocumentResolver;
-  /** The app credential; by default the client secret from the secret source. */
-  readonly credential?: AppCredential;
 }
 
 /** The facade's handlers, one per endpoint. */
@@ -53,7 +55,6 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
   const settings = config.facade;
   const issuer = config.publicBaseUrl.origin;
   const sealer = keyringLoader(secrets, settings.keyringSecretName, config.runningInAzure, log);
-  const credential = options.credential ?? new ClientSecretCredential(() => secrets.get("entra-client-secret"));
 
   const facade: Facade = {
     issuer,
@@ -67,7 +68,8 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
     entra: {
       authority,
       clientId: config.entra.clientId,
-      tokens: new EntraTokenClient({ authority, clientId: config.entra.clientId, credential, log }),
+      tokens: options.tokens,
+      claimsChallenge: () => (config.entra!.multiTenant ? undefined : options.challenges.forTenant(config.entra!.tenant)),
     },
     cookies: cookieJar(config.publicBaseUrl),
     log,

@@ -52,6 +52,8 @@ export async function redirectToEntra(facade: Facade, pending: PendingAuthorizat
   target.searchParams.set("state", sealedState);
   target.searchParams.set("code_challenge", pkce.challenge);
   target.searchParams.set("code_challenge_method", "S256");
+  const claims = facade.entra.claimsChallenge();
+  if (claims !== undefined) target.searchParams.set("claims", claims);
 
   const headers = new Headers({ Location: target.href, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
   headers.append("Set-Cookie", facade.cookies.set(facade.cookies.bindingName, binding, LIFETIMES.authorization));

@@ -150,7 +150,7 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
     assert.equal(call.status, 200, "the refreshed access token works at /mcp");
   });
 
-  it("asks Entra for the API and OpenID scopes and never forwards `resource`", async () => {
+  it("asks Entra once for everything at sign-in, only for the API at redemption, and never forwards `resource`", async () => {
     const provider = dcrProvider(kit, "alice");
     const client = await connectWithOAuth("v2-auto", kit.mcpUrl, provider);
     await client.close();
@@ -159,6 +159,12 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
     const entraRequests = standIn.activity.records({ endpoint: "authorize" });
     const last = entraRequests[entraRequests.length - 1]!;
     assert.equal(last.resourceParameter, false, "the facade did not forward resource to Entra");
-    assert.deepEqual(last.scopes?.slice().sort(), [KIT_SCOPE_URI, "offline_access", "openid", "profile"].sort());
+    assert.deepEqual(
+      last.scopes?.slice().sort(),
+      [KIT_SCOPE_URI, "offline_access", "openid", "profile", "https://graph.microsoft.com/User.Read", "api://contoso-orders/Orders.Read"].sort(),
+      "the downstream scopes the tools declare are consented to at sign-in",
+    );
+    const redemptions = standIn.activity.records({ grantType: "authorization_code" });
+    assert.deepEqual(redemptions[redemptions.length - 1]!.scopes?.slice().sort(), [KIT_SCOPE_URI, "offline_access", "openid", "profile"].sort(), "only the API and OpenID scopes at redemption");
   });
 });

@@ -24,7 +24,7 @@ describe("MCP clients of every era over HTTP", () => {
       });
 
       it("lists the example tools", async () => {
-        assert.deepEqual((await client.listToolNames()).sort(), ["convert_temperature", "echo", "whoami"]);
+        assert.deepEqual((await client.listToolNames()).sort(), ["convert_temperature", "echo", "graph_me", "list_orders", "whoami"]);
       });
 
       it("calls a tool with text output", async () => {

@@ -6,7 +6,7 @@ import { createOboTokenCache, RedisTokenStore, TableTokenStore } from "../../lib
 import { createSharedTokenStore } from "../../lib/cache/create.js";
 import { silentLogger } from "../../lib/log.js";
 
-const AZURE: Environment = { AUTH_MODE: "direct", ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", ENTRA_CLIENT_ID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301", WEBSITE_INSTANCE_ID: "abc", WEBSITE_HOSTNAME: "contoso-mcp.azurewebsites.net" };
+const AZURE: Environment = { AUTH_MODE: "direct", ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", ENTRA_CLIENT_ID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301", FIC_IDENTITY_CLIENT_ID: "f1c00000-0000-4000-8000-0000000000f1", WEBSITE_INSTANCE_ID: "abc", WEBSITE_HOSTNAME: "contoso-mcp.azurewebsites.net" };
 const LOCAL_KEY = "AccountName=devacct;AccountKey=c2VjcmV0LWtleS1ub3QtdG8tYmUtc2hvd24=;TableEndpoint=http://127.0.0.1:10002/devacct";
 
 function configError(env: Environment): ConfigError {

@@ -1,0 +1,272 @@
+/**
+ * Tools calling downstream APIs as the signed-in user: On-Behalf-Of through
+ * the kit against the Entra stand-in, the fake Graph and the fake orders API.
+ */
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { FIC_IDENTITY, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, ORDERS_IDENTIFIER_URI } from "../../dev/defaults.js";
+import type { EntraStandIn } from "../../dev/entra/index.js";
+import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
+import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "../../dev/managed-identity/index.js";
+import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
+import { facadeBrowser, proxyEnv, startProxyKit } from "../support/facade.js";
+import { freePort, type RunningKit } from "../support/kit.js";
+import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
+import { startRedis, type RunningRedis } from "../support/redis.js";
+
+const MODERN_META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientInfo": { name: "obo-test", version: "1" },
+  "io.modelcontextprotocol/clientCapabilities": {},
+};
+
+interface ToolAnswer {
+  readonly status: number;
+  readonly isError: boolean;
+  readonly text: string;
+  readonly structured: Record<string, unknown> | undefined;
+}
+
+async function callTool(mcpUrl: URL | string, token: string, name: string, args: Record<string, unknown> = {}): Promise<ToolAnswer> {
+  const response = await fetch(mcpUrl, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": "2026-07-28",
+      "mcp-method": "tools/call",
+      "mcp-name": name,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args, _meta: MODERN_META } }),
+  });
+  const text = await response.text();
+  if (response.status !== 200) return { status: response.status, isError: true, text, structured: undefined };
+  const result = (JSON.parse(text) as { result: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: Record<string, unknown> } }).result;
+  return { status: 200, isError: result.isError === true, text: result.content[0]?.text ?? "", structured: result.structuredContent };
+}
+
+/** Runs `count` tasks with at most `width` at a time. */
+async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await task(index);
+      }
+    }),
+  );
+  return results;
+}
+
+describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
+  this.timeout(120_000);
+  let standIn: EntraStandIn;
+  let graph: FakeGraph;
+  let kit: RunningKit;
+
+  const downstreamEnv = (): Record<string, string> => ({ GRAPH_BASE_URL: graph.graphBaseUrl, ORDERS_API_URL: graph.ordersUrl });
+
+  before(async () => {
+    requireDevTlsTrust();
+    standIn = await startDefaultStandIn();
+    graph = await startFakeGraph({ entra: standIn });
+    // The example tools read their downstream URLs from the environment when they run.
+    process.env["GRAPH_BASE_URL"] = graph.graphBaseUrl;
+    process.env["ORDERS_API_URL"] = graph.ordersUrl;
+    kit = await startProxyKit(standIn);
+  });
+  after(async () => {
+    delete process.env["GRAPH_BASE_URL"];
+    delete process.env["ORDERS_API_URL"];
+    await kit?.close();
+    await graph?.close();
+    await standIn?.close();
+  });
+  beforeEach(() => {
+    standIn.clearFaults();
+    graph.reset();
+  });
+
+  it("signs in through the facade and returns the user's Graph profile, the API seeing only an OBO token", async () => {
+    const provider = new HeadlessOAuthProvider({
+      redirectUrl: "http://127.0.0.1:45678/callback",
+      clientMetadata: { client_name: "OBO e2e", redirect_uris: ["http://127.0.0.1:45678/callback"], token_endpoint_auth_method: "none" },
+      signIn: facadeBrowser(kit, { user: "alice" }),
+    });
+    const client = await connectWithOAuth("v2-auto", kit.mcpUrl, provider);
+    try {
+      const result = await client.callTool("graph_me", {});
+      assert.equal(result.isError, undefined, JSON.stringify(result));
+      assert.equal(result.structuredContent?.["displayName"], "Alice Example");
+      assert.equal(result.structuredContent?.["userPrincipalName"], "alice@contoso.example");
+    } finally {
+      await client.close();
+    }
+    assert.equal(graph.accepted.length, 1);
+    const seen = graph.accepted[0]!.claims;
+    assert.equal(seen["aud"], "https://graph.microsoft.com");
+    assert.equal(seen["oid"], "a11ce000-0000-4000-8000-000000000001");
+    assert.match(String(seen["scp"]), /User\.Read/);
+    assert.notEqual(seen["aud"], KIT_CLIENT_ID, "the MCP client's token never reached the downstream API");
+    assert.equal(graph.rejected.length, 0);
+  });
+
+  it("calls a custom downstream API with its own scope", async () => {
+    const token = await standIn.mintAccessToken({ user: "bob" });
+    const answer = await callTool(kit.mcpUrl, token, "list_orders", { top: 5 });
+    assert.equal(answer.isError, false, answer.text);
+    assert.equal((answer.structured?.["orders"] as unknown[]).length, 2);
+    const seen = graph.accepted[0]!.claims;
+    assert.ok([ORDERS_IDENTIFIER_URI, "0de75000-0000-4000-8000-0000000000de"].includes(String(seen["aud"])), String(seen["aud"]));
+    assert.equal(seen["scp"], "Orders.Read");
+    assert.equal(seen["oid"], "b0b00000-0000-4000-8000-000000000002");
+  });
+
+  it("makes exactly one OBO request per user for 1,000 calls by 50 users", async () => {
+    const tokens = await Promise.all(Array.from({ length: 50 }, (_, index) => standIn.mintAccessToken({ user: index % 2 === 0 ? "alice" : "bob", claims: { uti: `user-${index}` } })));
+    const before = standIn.activity.counts().obo;
+    const answers = await pool(1000, 25, (index) => callTool(kit.mcpUrl, tokens[index % 50]!, "graph_me"));
+    assert.equal(answers.filter((answer) => answer.isError).length, 0, answers.find((answer) => answer.isError)?.text);
+    assert.equal(standIn.activity.counts().obo - before, 50);
+  });
+
+  it("never hands one user's token to another under parallel calls", async () => {
+    const alice = await standIn.mintAccessToken({ user: "alice" });
+    const bob = await standIn.mintAccessToken({ user: "bob" });
+    const answers = await pool(200, 20, async (index) => ({ who: index % 2 === 0 ? "Alice Example" : "Bob Example", answer: await callTool(kit.mcpUrl, index % 2 === 0 ? alice : bob, "graph_me") }));
+    for (const { who, answer } of answers) assert.equal(answer.structured?.["displayName"], who);
+    for (const call of graph.accepted) {
+      assert.ok(["a11ce000-0000-4000-8000-000000000001", "b0b00000-0000-4000-8000-000000000002"].includes(String(call.claims["oid"])));
+    }
+  });
+
+  describe("Entra failures become tool errors a user can act on, never AADSTS text", () => {
+    const cases: Array<[string, Parameters<EntraStandIn["fail"]>[0], RegExp]> = [
+      ["consent required", "consent_required", /not consented[\s\S]*adminconsent\?client_id=/],
+      ["MFA required (Conditional Access)", { kind: "mfa_required", code: 50079 }, /sign in again[\s\S]*extra check/],
+      ["an expired or revoked sign-in", "invalid_grant", /Sign in to this server again/],
+      ["long throttling", { kind: "throttled", retryAfterSeconds: 30 }, /try again in 30 seconds/],
+    ];
+    for (const [label, fault, expected] of cases) {
+      it(label, async () => {
+        standIn.fail(fault, { grantType: "obo" });
+        const answer = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: `fault-${label}` } }), "graph_me");
+        assert.equal(answer.isError, true);
+        assert.match(answer.text, expected);
+        assert.doesNotMatch(answer.text, /AADSTS|Trace ID|Correlation ID/);
+      });
+    }
+
+    it("retries a short throttle once and succeeds", async () => {
+      standIn.fail({ kind: "throttled", retryAfterSeconds: 1 }, { grantType: "obo", times: 1 });
+      const before = standIn.activity.counts().obo;
+      const answer = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "short-throttle" } }), "graph_me");
+      assert.equal(answer.isError, false, answer.text);
+      assert.equal(standIn.activity.counts().obo - before, 2);
+    });
+
+    it("retries Entra 5xx a bounded number of times, then says Entra is unreachable", async () => {
+      standIn.fail({ kind: "server_error", status: 503 }, { grantType: "obo" });
+      const before = standIn.activity.counts().obo;
+      const answer = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "outage" } }), "graph_me");
+      assert.equal(answer.isError, true);
+      assert.match(answer.text, /could not be reached/);
+      assert.equal(standIn.activity.counts().obo - before, 3);
+    });
+
+    it("passes an MFA claims challenge to the next sign-in through the facade", async () => {
+      const claims = JSON.stringify({ access_token: { capolids: { essential: true, values: ["policy-1"] } } });
+      standIn.fail({ kind: "mfa_required", claims }, { grantType: "obo", times: 1 });
+      await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "mfa-challenge" } }), "graph_me");
+      const provider = new HeadlessOAuthProvider({
+        redirectUrl: "http://127.0.0.1:45678/callback",
+        clientMetadata: { client_name: "after MFA", redirect_uris: ["http://127.0.0.1:45678/callback"], token_endpoint_auth_method: "none" },
+        signIn: facadeBrowser(kit, { user: "alice" }),
+      });
+      await (await connectWithOAuth("v2-auto", kit.mcpUrl, provider)).close();
+      const authorizations = standIn.activity.records({ endpoint: "authorize" });
+      assert.equal(authorizations[authorizations.length - 1]!.claimsParameter, true);
+    });
+  });
+
+  it("gives a clear tool error, not a stack trace, when the downstream API fails", async () => {
+    graph.fail({ kind: "server_error" }, { route: "me", times: 1 });
+    const answer = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "bob", claims: { uti: "graph-down" } }), "graph_me");
+    assert.equal(answer.isError, true);
+    assert.match(answer.text, /Microsoft Graph answered 500/);
+  });
+
+  it("never logs a token, a client secret or an assertion", () => {
+    const text = kit.logs.text();
+    assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/);
+    assert.ok(!text.includes(KIT_DEV_CLIENT_SECRET));
+  });
+
+  describe("across processes", () => {
+    let redis: RunningRedis;
+    const children: ChildProcess[] = [];
+    before(async () => {
+      redis = await startRedis();
+    });
+    after(async () => {
+      for (const child of children) child.kill("SIGTERM");
+      await redis?.stop();
+    });
+
+    async function hostProcess(env: Record<string, string>): Promise<string> {
+      const port = await freePort();
+      const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
+      children.push(child);
+      let output = "";
+      child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const deadline = Date.now() + 15_000;
+      while (!output.includes("Press Ctrl+C") && Date.now() < deadline) {
+        if (child.exitCode !== null) throw new Error(`host exited: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return `http://localhost:${port}/mcp`;
+    }
+
+    it("lets a second host process sharing the Redis cache make no OBO request", async () => {
+      const env = { ...proxyEnv(standIn), ...downstreamEnv(), OBO_CACHE: "redis", REDIS_URL: redis.url } as Record<string, string>;
+      const first = await hostProcess(env);
+      const second = await hostProcess(env);
+      const tokens = await Promise.all(Array.from({ length: 10 }, (_, index) => standIn.mintAccessToken({ user: "alice", claims: { uti: `shared-${index}` } })));
+      const before = standIn.activity.counts().obo;
+      for (const token of tokens) assert.equal((await callTool(first, token, "graph_me")).isError, false);
+      assert.equal(standIn.activity.counts().obo - before, 10);
+      for (const token of tokens) assert.equal((await callTool(second, token, "graph_me")).structured?.["displayName"], "Alice Example");
+      assert.equal(standIn.activity.counts().obo - before, 10, "the second process reused every token");
+    });
+
+    it("authenticates with the managed identity federated credential: three exchanges, one identity request, no secret", async () => {
+      const identity: ManagedIdentityEndpoint = await startManagedIdentityEndpoint({ entra: standIn });
+      try {
+        const env = {
+          ...proxyEnv(standIn),
+          ...downstreamEnv(),
+          ...identity.env(),
+          APP_CREDENTIAL: "managed-identity",
+          FIC_IDENTITY_CLIENT_ID: FIC_IDENTITY.clientId,
+          ENTRA_CLIENT_SECRET: "",
+        } as Record<string, string>;
+        const host = await hostProcess(env);
+        const before = standIn.activity.counts().obo;
+        for (const user of ["alice", "bob", "alice"]) {
+          const answer = await callTool(host, await standIn.mintAccessToken({ user, claims: { uti: `mi-${Math.random()}` } }), "graph_me");
+          assert.equal(answer.isError, false, answer.text);
+        }
+        assert.equal(standIn.activity.counts().obo - before, 3);
+        assert.equal(identity.tokenCount, 1);
+        const federated = standIn.activity.records({ grantType: "obo" }).slice(-3);
+        for (const record of federated) assert.equal(record.clientAuth, "federated");
+      } finally {
+        await identity.close();
+      }
+    });
+  });
+});

@@ -199,6 +199,18 @@ export const SETTINGS = {
     description: "Lowest level written to the log: debug, info, warn or error (default info).",
     azure: "optional",
   },
+  DEV_ENTRA_PORT: {
+    description: "Port of the local Entra stand-in that npm start runs (default 7443; 0 picks a free one). Read by npm start only.",
+    azure: "local-only",
+  },
+  DEV_GRAPH_PORT: {
+    description: "Port of the fake Microsoft Graph / orders API that npm start runs (default 7444). Read by npm start only.",
+    azure: "local-only",
+  },
+  DEV_IDENTITY_PORT: {
+    description: "Port of the fake managed identity endpoint that npm start runs (default 7445). Read by npm start only.",
+    azure: "local-only",
+  },
   PORT: {
     description: "Port of the local host (default 7071). Not used in Azure.",
     azure: "local-only",

@@ -36,7 +36,7 @@ export interface McpServerDefinition {
   /**
    * Capabilities beyond tools (resources, prompts, completions, logging) for
    * what `extend` registers. Tool list changes are never advertised: see
-   * `lib/mcp/README.md`.
+   * the comment on `REFUSED_METHODS` in endpoint.ts.
    */
   readonly capabilities?: Omit<ServerCapabilities, "tools">;
   /** Registers resources, prompts or completions directly with the MCP SDK. Runs for every request. */

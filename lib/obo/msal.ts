@@ -14,10 +14,12 @@ import type { Logger } from "../log.js";
 /** Largest number of MSAL cache entries (tokens, accounts, metadata) kept before the cache is emptied. */
 export const MSAL_CACHE_MAX_ENTRIES = 2000;
 
-const EMPTY_CACHE = JSON.stringify({ Account: {}, IdToken: {}, AccessToken: {}, RefreshToken: {}, AppMetadata: {} });
-
-/** A cache plugin that empties MSAL's cache once it exceeds `maxEntries`. */
-export function boundedCachePlugin(maxEntries: number, log: Logger): ICachePlugin {
+/**
+ * A cache plugin that empties MSAL's cache once it exceeds `maxEntries`.
+ * `clear` empties it: the application's `clearCache()` (the token cache's
+ * `deserialize` only merges into what is there).
+ */
+export function boundedCachePlugin(maxEntries: number, log: Logger, clear: () => void): ICachePlugin {
   return {
     async beforeCacheAccess() {},
     async afterCacheAccess(context) {
@@ -26,7 +28,7 @@ export function boundedCachePlugin(maxEntries: number, log: Logger): ICachePlugi
       const cache = context.tokenCache as typeof context.tokenCache & { getKVStore?: () => object };
       const size = cache.getKVStore === undefined ? context.tokenCache.serialize().length / 2000 : Object.keys(cache.getKVStore()).length;
       if (size <= maxEntries) return;
-      context.tokenCache.deserialize(EMPTY_CACHE);
+      clear();
       log.info("msal.cache_emptied", { entries: size, maxEntries });
     },
   };
@@ -50,8 +52,9 @@ export async function createMsalClient(settings: EntraSettings, credential: AppC
       ...(publicCloud ? {} : { knownAuthorities: [settings.authorityHost.host] }),
       ...assertionAuth,
     },
-    cache: { cachePlugin: boundedCachePlugin(maxEntries, log) },
+    cache: { cachePlugin: boundedCachePlugin(maxEntries, log, () => application.clearCache()) },
     system: { loggerOptions: { piiLoggingEnabled: false, logLevel: msal.LogLevel.Warning, loggerCallback: (_level, message) => log.debug("msal.log", { message }) } },
   };
-  return new msal.ConfidentialClientApplication(configuration);
+  const application = new msal.ConfidentialClientApplication(configuration);
+  return application;
 }

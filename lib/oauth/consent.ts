@@ -14,13 +14,17 @@ import { ParameterError, readForm, type Parameters } from "./forms.js";
 import { errorPage } from "./pages.js";
 import { redirectToEntra, type PendingAuthorization } from "./sign-in.js";
 
-/** Whether a POST was sent by a page of this origin. */
+/**
+ * Whether a POST was sent by a page of this origin. Browsers set
+ * Sec-Fetch-Site and Origin themselves (scripts cannot), so either vouches;
+ * `Origin: null` (sent under strict privacy settings) counts only when
+ * Sec-Fetch-Site says same-origin, and a named Origin must be ours.
+ */
 export function isSameOriginPost(request: Request, origin: string): boolean {
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin") return false;
   const requestOrigin = request.headers.get("origin");
-  if (requestOrigin !== null) return requestOrigin === origin;
-  // Browsers send Origin with every POST; without it, only Sec-Fetch-Site can vouch for the request.
+  if (requestOrigin !== null && requestOrigin !== "null") return requestOrigin === origin;
   return site === "same-origin";
 }
 

@@ -75,7 +75,7 @@ function page(title: string, main: string, nonce: string, status: number): Respo
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">${STYLE}</style>
 </head>
@@ -93,6 +93,9 @@ function page(title: string, main: string, nonce: string, status: number): Respo
       "X-Frame-Options": "DENY",
       "Cache-Control": "no-store",
       ...SECURITY_HEADERS,
+      // Not no-referrer: under it, browsers send `Origin: null` with the consent form's POST, which
+      // /consent must refuse. same-origin still sends nothing (no Referer, no Origin) to other sites.
+      "Referrer-Policy": "same-origin",
     },
   });
 }

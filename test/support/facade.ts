@@ -49,7 +49,7 @@ export function hiddenInput(html: string, name: string): string | undefined {
  * page (a same-origin form post), signs in at the stand-in, follows the
  * callback, and returns the client's redirect URL.
  */
-export function facadeBrowser(kit: RunningKit, options: FacadeBrowserOptions): BrowserSignIn {
+export function facadeBrowser(kit: Pick<RunningKit, "baseUrl">, options: FacadeBrowserOptions): BrowserSignIn {
   const jar = options.jar ?? new CookieJar();
   return async (authorizationUrl) => {
     const first = await fetch(authorizationUrl, { redirect: "manual", headers: { cookie: jar.header() } });

@@ -80,6 +80,7 @@ describe("consent answers", () => {
     assert.ok(isSameOriginPost(post({ origin, "sec-fetch-site": "same-origin" }), origin));
     assert.ok(isSameOriginPost(post({ origin }), origin));
     assert.ok(isSameOriginPost(post({ "sec-fetch-site": "same-origin" }), origin));
+    assert.ok(isSameOriginPost(post({ origin: "null", "sec-fetch-site": "same-origin" }), origin), "Origin: null under strict privacy settings");
   });
 
   it("are refused from other sites, other origins, or with nothing to vouch for them", () => {
@@ -87,6 +88,7 @@ describe("consent answers", () => {
     assert.ok(!isSameOriginPost(post({ origin, "sec-fetch-site": "cross-site" }), origin));
     assert.ok(!isSameOriginPost(post({ "sec-fetch-site": "same-site" }), origin));
     assert.ok(!isSameOriginPost(post({ origin: "null" }), origin));
+    assert.ok(!isSameOriginPost(post({ origin: "https://evil.example", "sec-fetch-site": "same-origin" }), origin));
     assert.ok(!isSameOriginPost(post({}), origin));
   });
 });

@@ -7,7 +7,7 @@
  * SSE responses reach the client as they are written (with `enableHttpStream`).
  */
 import type { Cookie, HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import setCookieParser from "set-cookie-parser";
+import { createRequire } from "node:module";
 import type { LogLevel } from "../config.js";
 import { jsonResponse, type WebHandler } from "../http.js";
 import { createLogger, type Logger, type LogSink } from "../log.js";
@@ -48,12 +48,20 @@ function failureResponse(error: unknown, log: Logger, request: HttpRequest, refe
   return jsonResponse(500, { error: "server_error", error_description: `The server failed to handle the request (reference ${reference}).` });
 }
 
-/** The Functions request as a web `Request`, body still streaming. */
+/**
+ * The Functions request as a web `Request`, body still streaming. When the
+ * host tells when the client went away (the local host does, through a
+ * `signal` beside the `HttpRequest` fields; the Functions worker has no such
+ * field), the `Request`'s signal carries it, so every outbound call that
+ * takes `request.signal` stops with the client.
+ */
 export function toWebRequest(request: HttpRequest): Request {
   const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
+  const signal = (request as HttpRequest & { readonly signal?: unknown }).signal;
   return new Request(request.url, {
     method: request.method,
     headers: request.headers,
+    ...(signal instanceof AbortSignal ? { signal } : {}),
     ...(hasBody ? { body: request.body as ReadableStream<Uint8Array>, duplex: "half" } : {}),
   } as RequestInit);
 }
@@ -77,8 +85,22 @@ export function toResponseInit(response: Response): HttpResponseInit {
   };
 }
 
+type SetCookieParser = typeof import("set-cookie-parser");
+let parser: SetCookieParser | undefined;
+
+/**
+ * set-cookie-parser, loaded when a response first sets a cookie (only the
+ * facade's pages do): required rather than imported, as Node would scan a
+ * CommonJS module's source for its exports on import. Every cold start paid
+ * for it before (bench/README.md).
+ */
+function setCookieParser(): SetCookieParser {
+  parser ??= createRequire(import.meta.url)("set-cookie-parser") as SetCookieParser;
+  return parser;
+}
+
 function toCookie(header: string): Cookie {
-  const parsed = setCookieParser.parseString(header, { decodeValues: false });
+  const parsed = setCookieParser().parseString(header, { decodeValues: false });
   const sameSite = parsed.sameSite?.toLowerCase();
   return {
     name: parsed.name,

@@ -3,6 +3,7 @@
  * than the OBO request it saves is worse than no cache, and a store that
  * hangs must never hang a tool call.
  */
+import { withDeadline as withAnyDeadline } from "../abort.js";
 
 /** A store call did not finish in time. */
 export class StoreTimeoutError extends Error {
@@ -23,19 +24,6 @@ export class StoreTimeoutError extends Error {
  * @example
  * const entity = await withDeadline(1000, "table get", (signal) => client.getEntity(pk, rk, { abortSignal: signal }));
  */
-export async function withDeadline<T>(timeoutMs: number, operation: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new StoreTimeoutError(operation, timeoutMs);
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([work(controller.signal), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function withDeadline<T>(timeoutMs: number, operation: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withAnyDeadline(timeoutMs, () => new StoreTimeoutError(operation, timeoutMs), work);
 }

@@ -14,9 +14,11 @@
  */
 import { createHash, createPrivateKey, randomUUID, X509Certificate } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
-import { importPKCS8, SignJWT, type CryptoKey } from "jose";
+import type { CryptoKey } from "jose";
+import { untilAborted, withDeadline } from "../abort.js";
 import type { Logger } from "../log.js";
 import { SecretUnavailableError } from "../secrets/source.js";
+import { loadJose } from "./jose.js";
 
 export interface AppCredential {
   /** For logs and errors. */
@@ -54,6 +56,7 @@ export class CertificateCredential implements AppCredential {
 
   async tokenRequestFields(tokenEndpoint: URL): Promise<Record<string, string>> {
     const { key, thumbprint } = await this.load();
+    const { SignJWT } = await loadJose();
     const now = Math.floor(Date.now() / 1000);
     const assertion = await new SignJWT({ jti: randomUUID() })
       .setProtectedHeader({ alg: "PS256", typ: "JWT", "x5t#S256": thumbprint })
@@ -79,7 +82,7 @@ export class CertificateCredential implements AppCredential {
       throw new SecretUnavailableError(this.secretName, "holds no usable private key", { cause });
     }
     const thumbprint = createHash("sha256").update(new X509Certificate(certificate).raw).digest("base64url");
-    this.loaded = { pem, key: await importPKCS8(privateKeyPem, "PS256"), thumbprint };
+    this.loaded = { pem, key: await (await loadJose()).importPKCS8(privateKeyPem, "PS256"), thumbprint };
     return this.loaded;
   }
 }
@@ -93,16 +96,26 @@ export function tokenExchangeAudience(authorityHost: URL): string {
 
 /** Refresh the managed identity's token this long before it expires. */
 const ASSERTION_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/** A cached token this close to its expiry is no longer handed out, even while the identity endpoint is down. */
+const ASSERTION_EXPIRY_SKEW_MS = 60 * 1000;
+/** Default deadline of one identity token request. */
+const DEFAULT_ASSERTION_TIMEOUT_MS = 10_000;
 
 /**
  * The managed identity federated credential: the user-assigned identity's
  * token for the token-exchange audience is the client assertion. The token is
  * cached until shortly before it expires and fetched once under concurrency,
  * so a burst of OBO exchanges costs one identity request.
+ *
+ * Every fetch has a deadline enforced here: `@azure/identity`'s
+ * ManagedIdentityCredential does not pass the abort signal on to MSAL, so a
+ * hung identity endpoint would otherwise hang every OBO exchange sharing the
+ * fetch. While the endpoint fails, a cached token that has not expired keeps
+ * serving.
  */
 export class ManagedIdentityCredential implements AppCredential {
   readonly kind = "managed-identity";
-  private cached: { token: string; refreshAt: number } | undefined;
+  private cached: { token: string; refreshAt: number; usableUntil: number } | undefined;
   private pending: Promise<string> | undefined;
   private credential: TokenCredential | undefined;
 
@@ -110,38 +123,61 @@ export class ManagedIdentityCredential implements AppCredential {
    * @param identityClientId client id of the user-assigned identity trusted by the app registration
    * @param audience the token-exchange audience (see {@link tokenExchangeAudience})
    * @param createCredential makes the identity credential; default `@azure/identity`'s ManagedIdentityCredential, loaded on first use
+   * @param timeoutMs deadline of one identity token request (default 10 seconds)
    */
   constructor(
     private readonly identityClientId: string,
     private readonly audience: string,
     private readonly log: Logger,
     private readonly createCredential: (clientId: string) => Promise<TokenCredential> = defaultManagedIdentity,
+    private readonly timeoutMs: number = DEFAULT_ASSERTION_TIMEOUT_MS,
   ) {}
 
-  async tokenRequestFields(): Promise<Record<string, string>> {
-    return { client_assertion_type: ASSERTION_TYPE, client_assertion: await this.assertion() };
+  async tokenRequestFields(_tokenEndpoint?: URL, signal?: AbortSignal): Promise<Record<string, string>> {
+    return { client_assertion_type: ASSERTION_TYPE, client_assertion: await this.assertion(signal) };
   }
 
-  private async assertion(): Promise<string> {
-    if (this.cached !== undefined && Date.now() < this.cached.refreshAt) return this.cached.token;
+  private async assertion(signal: AbortSignal | undefined): Promise<string> {
+    const cached = this.cached;
+    if (cached !== undefined && Date.now() < cached.refreshAt) return cached.token;
     this.pending ??= this.fetchAssertion().finally(() => {
       this.pending = undefined;
     });
-    return this.pending;
+    try {
+      // The fetch is shared: one caller giving up stops its own wait, not the fetch.
+      return await untilAborted(this.pending, signal);
+    } catch (error) {
+      if (signal?.aborted !== true && cached !== undefined && Date.now() < cached.usableUntil) return cached.token;
+      throw error;
+    }
   }
 
   private async fetchAssertion(): Promise<string> {
-    this.credential ??= await this.createCredential(this.identityClientId);
     let token: Awaited<ReturnType<TokenCredential["getToken"]>>;
     try {
-      token = await this.credential.getToken(`${this.audience}/.default`, { abortSignal: AbortSignal.timeout(10_000) });
+      this.credential ??= await this.createCredential(this.identityClientId);
+      const credential = this.credential;
+      token = await withDeadline(this.timeoutMs, () => new IdentityTimeoutError(this.timeoutMs), (abortSignal) => credential.getToken(`${this.audience}/.default`, { abortSignal }));
     } catch (error) {
-      this.log.error("entra.managed_identity_failed", { identityClientId: this.identityClientId, error });
+      this.log.error("entra.managed_identity_failed", { identityClientId: this.identityClientId, error, servingCached: this.cached !== undefined && Date.now() < this.cached.usableUntil });
       throw new SecretUnavailableError("managed-identity-assertion", "the managed identity endpoint did not issue a token", { cause: error });
     }
     if (token === null) throw new SecretUnavailableError("managed-identity-assertion", "the managed identity endpoint returned no token");
-    this.cached = { token: token.token, refreshAt: Math.max(Date.now(), token.expiresOnTimestamp - ASSERTION_REFRESH_MARGIN_MS) };
+    this.cached = {
+      token: token.token,
+      refreshAt: Math.max(Date.now(), token.expiresOnTimestamp - ASSERTION_REFRESH_MARGIN_MS),
+      usableUntil: token.expiresOnTimestamp - ASSERTION_EXPIRY_SKEW_MS,
+    };
     return token.token;
+  }
+}
+
+/** Thrown when a call to the identity endpoint outlives its deadline. */
+export class IdentityTimeoutError extends Error {
+  readonly code = "IDENTITY_TIMEOUT";
+  constructor(readonly timeoutMs: number) {
+    super(`The managed identity endpoint did not answer within ${timeoutMs} ms`);
+    this.name = "IdentityTimeoutError";
   }
 }
 

@@ -7,6 +7,7 @@
 import type { Logger } from "../log.js";
 import type { AppCredential } from "./app-credential.js";
 import type { EntraAuthority } from "./authority.js";
+import { SecretUnavailableError } from "../secrets/source.js";
 import { classifyEntraError, EntraError, unreachable } from "./errors.js";
 
 /** A successful token response. */
@@ -44,11 +45,13 @@ export class EntraTokenClient {
    */
   async request(grant: Readonly<Record<string, string>>, signal?: AbortSignal, tenant?: string): Promise<EntraTokens> {
     const endpoint = tenant === undefined ? this.options.authority.tokenEndpoint : this.options.authority.tokenEndpointFor(tenant);
+    const credentialFields = await this.credentialFields(endpoint, signal);
+    // The credential has deadlines of its own (secret cache, identity endpoint); Entra's starts now.
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
-    const credentialFields = await this.options.credential.tokenRequestFields(endpoint, combined);
     const body = new URLSearchParams({ ...grant, client_id: this.options.clientId, ...credentialFields });
     let response: Response;
+    let json: unknown;
     try {
       response = await this.fetchImpl(endpoint, {
         method: "POST",
@@ -58,13 +61,12 @@ export class EntraTokenClient {
         signal: combined,
       });
     } catch (error) {
-      throw unreachable(error);
+      throw this.unreachable(grant, error);
     }
-    let json: unknown;
     try {
       json = await response.json();
     } catch (error) {
-      if (response.ok) throw unreachable(error);
+      if (response.ok) throw this.unreachable(grant, error);
       json = undefined;
     }
     if (!response.ok) {
@@ -87,4 +89,31 @@ export class EntraTokenClient {
       scope: typeof fields["scope"] === "string" ? fields["scope"] : "",
     };
   }
+
+  /** The credential's form fields; a wait the caller gave up on counts as Entra being unreachable, like an aborted fetch. */
+  private async credentialFields(endpoint: URL, signal: AbortSignal | undefined): Promise<Record<string, string>> {
+    try {
+      return await this.options.credential.tokenRequestFields(endpoint, signal);
+    } catch (error) {
+      if (signal?.aborted === true && !(error instanceof SecretUnavailableError)) throw unreachable(error);
+      throw error;
+    }
+  }
+
+  /** An unanswered request, logged once with its cause (timeout, refused connection...) so the operator can tell outages apart. */
+  private unreachable(grant: Readonly<Record<string, string>>, error: unknown): EntraError {
+    const failure = unreachable(error);
+    this.options.log.warn("entra.token_request_failed", { grant: grant["grant_type"], failure: failure.failure, cause: describeCause(error) });
+    return failure;
+  }
+}
+
+/** The name and code of a network error and of its cause (undici wraps the socket error): never a message, which could quote a URL. */
+function describeCause(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 3; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === "string" ? `${current.name} ${code}` : current.name);
+  }
+  return parts.join(" <- ") || "unknown";
 }

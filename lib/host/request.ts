@@ -39,6 +39,10 @@ export class StreamingHttpRequest implements HttpRequest {
   get bodyUsed(): boolean {
     return this.native.bodyUsed;
   }
+  /** Aborted when the client disconnects before the response is written (beyond `HttpRequest`: the adapter reads it when present). */
+  get signal(): AbortSignal {
+    return this.native.signal;
+  }
   readonly arrayBuffer = (): Promise<ArrayBuffer> => this.native.arrayBuffer();
   readonly blob = (): ReturnType<HttpRequest["blob"]> => this.native.blob() as ReturnType<HttpRequest["blob"]>;
   readonly formData = (): ReturnType<HttpRequest["formData"]> => this.native.formData() as ReturnType<HttpRequest["formData"]>;

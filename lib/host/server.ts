@@ -80,7 +80,7 @@ export function createLocalHost(options: LocalHostOptions): LocalHost {
   const server = createServer((incoming, outgoing) => {
     const started = performance.now();
     outgoing.on("finish", () => {
-      log(`${incoming.method} ${incoming.url} ${outgoing.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+      log(`${incoming.method} ${withoutQueryValues(incoming.url)} ${outgoing.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
     });
     serve(routes, incoming, outgoing, invocationLog).catch((error: unknown) => {
       log(`host error: ${error instanceof Error ? error.message : String(error)}`);
@@ -197,14 +197,15 @@ async function writeResponse(response: HttpResponse, outgoing: ServerResponse, a
     outgoing.end();
     return;
   }
-  // An event stream's first event may come much later; the client should see the status now.
-  if (response.headers.get("content-type")?.startsWith("text/event-stream") === true) outgoing.flushHeaders();
   const reader = body.getReader();
   const stop = (): void => void reader.cancel().catch(() => undefined);
   aborted.addEventListener("abort", stop, { once: true });
   try {
+    // An event stream's first event may come much later; the client should see the status now.
+    let first = response.headers.get("content-type")?.startsWith("text/event-stream") === true ? await readOrFlush(reader, outgoing) : undefined;
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = first ?? (await reader.read());
+      first = undefined;
       if (done) break;
       if (!outgoing.write(value)) await drainedOrClosed(outgoing);
     }
@@ -214,6 +215,38 @@ async function writeResponse(response: HttpResponse, outgoing: ServerResponse, a
   } finally {
     aborted.removeEventListener("abort", stop);
   }
+}
+
+/**
+ * The first chunk, when it is ready by the next turn of the event loop (a
+ * stateless 2025-era exchange answers with one event, usually at once), so
+ * that the headers go out with it in one write; otherwise the headers are
+ * flushed on their own and the read goes on. Flushing every event stream's
+ * headers at once cost a write per call, the local host's largest cost.
+ */
+async function readOrFlush(reader: ReadableStreamDefaultReader<Uint8Array>, outgoing: ServerResponse): Promise<Awaited<ReturnType<typeof reader.read>>> {
+  const read = reader.read();
+  let turn: NodeJS.Immediate | undefined;
+  const later = new Promise<undefined>((resolve) => {
+    turn = setImmediate(resolve, undefined);
+  });
+  const ready = await Promise.race([read, later]);
+  clearImmediate(turn);
+  if (ready !== undefined) return ready;
+  outgoing.flushHeaders();
+  return read;
+}
+
+/**
+ * The request target for the access log: the path, with any query string
+ * reduced to a marker. Query strings carry credentials here (Entra's
+ * authorization code and the sealed state at /auth/callback), and a log line
+ * must never hold one.
+ */
+function withoutQueryValues(target: string | undefined): string {
+  const path = target ?? "/";
+  const query = path.indexOf("?");
+  return query === -1 ? path : `${path.slice(0, query)}?…`;
 }
 
 function drainedOrClosed(outgoing: ServerResponse): Promise<void> {

@@ -6,7 +6,7 @@
  * sign-in and which the redirect rules already treat as the same URI.
  */
 import { createHash } from "node:crypto";
-import { isLoopbackUrl } from "./redirect-uris.js";
+import { isLoopbackUrl, withoutAuthorityPort } from "./redirect-uris.js";
 import type { Facade } from "./facade.js";
 import { LIFETIMES } from "./facade.js";
 
@@ -19,7 +19,7 @@ function approvalKey(clientId: string, redirectUri: string): string {
 function withoutLoopbackPort(redirectUri: string): string {
   const url = new URL(redirectUri);
   if (url.protocol !== "http:" || !isLoopbackUrl(url) || url.port === "") return redirectUri;
-  return redirectUri.replace(`:${url.port}`, "");
+  return withoutAuthorityPort(redirectUri, url.port);
 }
 
 async function readApprovals(facade: Facade, request: Request): Promise<string[]> {

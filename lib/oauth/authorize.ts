@@ -59,7 +59,11 @@ export function authorizeHandler(facade: Facade): WebHandler {
       context.log.info("oauth.authorize_refused", { reason: error, detail: description });
       return redirectToClient(redirectUri, { error, error_description: description, state }, facade.issuer);
     };
-    if (state !== undefined && state.length > MAX_STATE_LENGTH) return fail("invalid_request", `state must be at most ${MAX_STATE_LENGTH} characters.`);
+    if (state !== undefined && state.length > MAX_STATE_LENGTH) {
+      // Not echoed: the redirect would carry back the very value refused for its size.
+      context.log.info("oauth.authorize_refused", { reason: "invalid_request", detail: "state too long" });
+      return redirectToClient(redirectUri, { error: "invalid_request", error_description: `state must be at most ${MAX_STATE_LENGTH} characters.` }, facade.issuer);
+    }
     if (parameters.get("response_type") !== "code") return fail("unsupported_response_type", "Only response_type=code is supported.");
     const challenge = parameters.get("code_challenge");
     const method = parameters.get("code_challenge_method");

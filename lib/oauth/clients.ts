@@ -56,6 +56,14 @@ export class RegistrationError extends Error {
 
 /** How long a registration (its sealed client_id) stays valid. */
 export const REGISTRATION_LIFETIME_SECONDS = 365 * 24 * 3600;
+/**
+ * Longest client_id a registration may produce. The registration travels
+ * sealed inside it, and the client_id travels in every /authorize URL and
+ * inside every sealed state, code and refresh token, so a registration that
+ * seals into more than this is refused rather than issued and refused later.
+ * About 1,400 characters of redirect URIs and names fit.
+ */
+export const MAX_CLIENT_ID_LENGTH = 2048;
 const MAX_REDIRECT_URIS = 10;
 const MAX_TEXT = 200;
 
@@ -125,6 +133,9 @@ export class ClientRegistry {
 
     const sealed: SealedRegistration = { r: [...new Set(checked)], ...(clientName === undefined ? {} : { n: clientName }), ...(clientUri === undefined ? {} : { u: clientUri }) };
     const clientId = await (await this.sealer()).seal("client", { ...sealed }, REGISTRATION_LIFETIME_SECONDS);
+    if (clientId.length > MAX_CLIENT_ID_LENGTH) {
+      throw new RegistrationError("invalid_client_metadata", "The registration is too large: register fewer or shorter redirect URIs (about 1,400 characters of URIs and names in all).");
+    }
     return {
       clientId,
       issuedAt: Math.floor(Date.now() / 1000),

@@ -9,6 +9,17 @@ import { BodyTooLargeError, mediaType, readBodyLimited } from "../http.js";
 export const MAX_FORM_BYTES = 16 * 1024;
 /** Largest accepted single parameter value. */
 export const MAX_PARAMETER_LENGTH = 4096;
+/**
+ * Largest accepted value of a parameter that carries a value the facade
+ * sealed (`code`, `refresh_token`, the `state` Entra returns, the consent
+ * form's `request`). Those wrap a client id, a redirect URI and Entra's own
+ * code or refresh token, so they outgrow {@link MAX_PARAMETER_LENGTH}; the
+ * facade must never issue a value it would then refuse.
+ */
+export const MAX_SEALED_PARAMETER_LENGTH = 12 * 1024;
+
+/** The parameters allowed {@link MAX_SEALED_PARAMETER_LENGTH}. Each endpoint still checks its own values (the client's `state` at /authorize, for one). */
+const SEALED_PARAMETERS: ReadonlySet<string> = new Set(["code", "refresh_token", "state", "request"]);
 
 /** A request whose parameters cannot be used; `message` is safe to show. */
 export class ParameterError extends Error {
@@ -30,7 +41,7 @@ export function readParameters(search: URLSearchParams): Parameters {
   const parameters = new Map<string, string>();
   for (const [name, value] of search) {
     if (parameters.has(name)) throw new ParameterError(`The ${name} parameter is repeated; send it once.`);
-    if (value.length > MAX_PARAMETER_LENGTH) throw new ParameterError(`The ${name} parameter is too long.`);
+    if (value.length > (SEALED_PARAMETERS.has(name) ? MAX_SEALED_PARAMETER_LENGTH : MAX_PARAMETER_LENGTH)) throw new ParameterError(`The ${name} parameter is too long.`);
     parameters.set(name, value);
   }
   return parameters;

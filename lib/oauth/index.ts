@@ -90,8 +90,10 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
 /**
  * Loads the keyring from the secret source on demand (the source caches and
  * refreshes it, so a rotated keyring is picked up without a restart). Outside
- * Azure, a missing keyring is replaced by a development keyring made once per
- * process, with a warning: sealed values then do not survive a restart.
+ * Azure and with secrets from the environment, a missing keyring is replaced
+ * by a development keyring made once per process, with a warning: sealed
+ * values then do not survive a restart. With Key Vault configured, an
+ * unreachable vault is an error (503), never a silent switch of keyrings.
  */
 function keyringLoader(secrets: SecretSource, secretName: string, runningInAzure: boolean, log: Logger): () => Promise<Sealer> {
   let last: { json: string; sealer: Sealer } | undefined;
@@ -101,7 +103,7 @@ function keyringLoader(secrets: SecretSource, secretName: string, runningInAzure
     try {
       json = await secrets.get(secretName);
     } catch (error) {
-      if (runningInAzure || !(error instanceof SecretUnavailableError)) throw error;
+      if (runningInAzure || secrets.description !== "environment" || !(error instanceof SecretUnavailableError)) throw error;
       if (development === undefined) {
         development = generateKeyringJson("dev");
         log.warn("oauth.development_keyring", {

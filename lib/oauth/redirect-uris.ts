@@ -50,7 +50,10 @@ export function checkRedirectUri(raw: string): string {
   } else {
     throw new RedirectUriError(`The ${url.protocol} scheme is not allowed for redirect URIs; use https, or http on a loopback address.`);
   }
-  if (!raw.toLowerCase().startsWith(url.protocol)) throw new RedirectUriError("A redirect URI must start with its scheme.");
+  // The parser repairs "https:/host", "https:host" and backslashes into "https://host/"; parsers elsewhere may not.
+  if (!raw.toLowerCase().startsWith(`${url.protocol}//`) || raw.includes("\\")) {
+    throw new RedirectUriError("A redirect URI must be written in full, as https://host/path (no backslashes).");
+  }
   if (url.hash !== "" || raw.includes("#")) throw new RedirectUriError("A redirect URI must not contain a fragment.");
   if (url.username !== "" || url.password !== "") throw new RedirectUriError("A redirect URI must not contain user info.");
   return raw;
@@ -91,5 +94,20 @@ export function matchRedirectUri(requested: string, registered: readonly string[
 }
 
 function withoutPort(raw: string, url: URL): string {
-  return url.port === "" ? raw : raw.replace(`:${url.port}`, "");
+  return url.port === "" ? raw : withoutAuthorityPort(raw, url.port);
+}
+
+/**
+ * `raw` without `:<port>` at the end of its authority. Only there: an IPv6
+ * host such as `[::1]` also contains `:1`, so replacing the first occurrence
+ * of the text would cut the host instead. `raw` is a checked redirect URI
+ * (`scheme://authority...`, no user info), so the authority runs from `//`
+ * to the first `/`, `?` or `#`.
+ */
+export function withoutAuthorityPort(raw: string, port: string): string {
+  const start = raw.indexOf("//") + 2;
+  const length = raw.slice(start).search(/[/?#]/);
+  const end = length === -1 ? raw.length : start + length;
+  const suffix = `:${port}`;
+  return raw.slice(start, end).endsWith(suffix) ? raw.slice(0, end - suffix.length) + raw.slice(end) : raw;
 }

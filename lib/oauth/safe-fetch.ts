@@ -29,6 +29,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP, isIPv4, isIPv6, type LookupFunction } from "node:net";
 
+import { untilAborted } from "../abort.js";
 export type { LookupAddress } from "node:dns";
 
 /** What kind of address an IP address is; only `public` may be fetched from. */
@@ -366,22 +367,4 @@ function pinnedLookup(hostname: string, addresses: readonly LookupAddress[]): Lo
     if (lookupOptions.all === true) callback(null, wanted.map((entry) => ({ ...entry })));
     else callback(null, first.address, first.family);
   };
-}
-
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -112,6 +112,7 @@ export class Sealer {
    * @throws UnsealError naming why (malformed, unknown key, tampered, expired, wrong purpose).
    */
   async unseal<T extends object>(purpose: SealPurpose, sealed: string): Promise<T & { iat: number; exp: number }> {
+    if (!isCanonical(sealed)) throw new UnsealError("malformed", purpose);
     let header: ReturnType<typeof decodeProtectedHeader>;
     try {
       header = decodeProtectedHeader(sealed);
@@ -136,6 +137,24 @@ export class Sealer {
       if (error instanceof errors.JWEDecryptionFailed) throw new UnsealError("tampered", purpose);
       throw new UnsealError("malformed", purpose);
     }
+  }
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Whether `sealed` is five base64url segments, each in its one canonical
+ * spelling. Base64url leaves spare bits in a segment's last character, which
+ * decoders ignore; without this check a few altered spellings of a sealed
+ * value would unseal to the same content, so "any change is refused" would
+ * hold for the content but not for the string.
+ */
+function isCanonical(sealed: string): boolean {
+  const segments = sealed.split(".");
+  try {
+    return segments.length === 5 && segments.every((segment) => SEGMENT.test(segment) && base64url.encode(base64url.decode(segment)) === segment);
+  } catch {
+    return false;
   }
 }
 

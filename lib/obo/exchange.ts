@@ -68,12 +68,18 @@ export class OboExchanger {
 }
 
 function retryDelay(error: EntraError, attempt: number): number | undefined {
+  // A request that ran into its deadline is not sent again: two more would triple the wait for a tool call that will fail anyway.
+  if (error.failure === "unavailable" && timedOut(error)) return undefined;
   if (error.failure === "unavailable") return RETRY_DELAYS_MS[attempt];
   if (error.failure === "throttled" && attempt === 0) {
     const seconds = error.details.retryAfterSeconds ?? 1;
     return seconds <= MAX_THROTTLE_WAIT_SECONDS ? seconds * 1000 : undefined;
   }
   return undefined;
+}
+
+function timedOut(error: EntraError): boolean {
+  return error.cause instanceof Error && error.cause.name === "TimeoutError";
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

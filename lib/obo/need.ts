@@ -14,7 +14,8 @@ export interface DownstreamToken {
   readonly scopes: readonly string[];
   /**
    * `fetch` with `Authorization: Bearer <token>` added and the tool call's
-   * abort signal applied (plus a 30-second timeout unless `init.signal` says otherwise).
+   * abort signal applied (the call's deadline, the client going away), plus
+   * `init.signal` when given, else a 30-second timeout.
    */
   fetch(input: string | URL, init?: RequestInit): Promise<Response>;
 }
@@ -54,7 +55,8 @@ export function obo(scopes: readonly string[]): Need<DownstreamToken> {
         fetch(input, init = {}) {
           const headers = new Headers(init.headers);
           headers.set("Authorization", `Bearer ${exchanged.accessToken}`);
-          const signal = init.signal ?? AbortSignal.any([context.signal, AbortSignal.timeout(DOWNSTREAM_TIMEOUT_MS)]);
+          // The tool's own signal never replaces the call's: a request must not outlive the call that made it.
+          const signal = AbortSignal.any([context.signal, init.signal ?? AbortSignal.timeout(DOWNSTREAM_TIMEOUT_MS)]);
           return fetch(input, { ...init, headers, signal });
         },
       };

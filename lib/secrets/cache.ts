@@ -28,6 +28,7 @@
  * life of the process; names come from code and configuration, not from
  * requests, so the map stays as small as the set of secrets the app uses.
  */
+import { untilAborted } from "../abort.js";
 import type { Logger } from "../log.js";
 import { isSecretName, SecretUnavailableError, type SecretSource } from "./source.js";
 
@@ -139,7 +140,7 @@ export class CachedSecretSource implements SecretSource {
       }
       this.#refresh(name, entry, now);
     }
-    await abortable(entry.inflight!, signal);
+    await untilAborted(entry.inflight!, signal);
     const fetched = entry.current;
     if (fetched !== undefined && usable(fetched, this.#now())) return fetched.value;
     throw new SecretUnavailableError(name, entry.failure?.reason ?? "no value was fetched");
@@ -259,26 +260,6 @@ function usable(value: CachedValue, now: number): boolean {
 function errorName(error: unknown): string {
   const name = error instanceof Error ? error.name : typeof error;
   return /^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(name) ? name : "unknown error";
-}
-
-/** `promise`, or the abort reason as soon as `signal` aborts; the shared fetch itself goes on for other readers. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function duration(name: string, value: number, zeroAllowed = false): number {

@@ -3,48 +3,17 @@
  * the kit against the Entra stand-in, the fake Graph and the fake orders API.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { FIC_IDENTITY, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, ORDERS_IDENTIFIER_URI } from "../../dev/defaults.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
 import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "../../dev/managed-identity/index.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { facadeBrowser, proxyEnv, startProxyKit } from "../support/facade.js";
-import { freePort, type RunningKit } from "../support/kit.js";
+import { startHostProcess, type HostProcess } from "../support/host-process.js";
+import type { RunningKit } from "../support/kit.js";
+import { callTool } from "../support/mcp-calls.js";
 import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
-
-const MODERN_META = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientInfo": { name: "obo-test", version: "1" },
-  "io.modelcontextprotocol/clientCapabilities": {},
-};
-
-interface ToolAnswer {
-  readonly status: number;
-  readonly isError: boolean;
-  readonly text: string;
-  readonly structured: Record<string, unknown> | undefined;
-}
-
-async function callTool(mcpUrl: URL | string, token: string, name: string, args: Record<string, unknown> = {}): Promise<ToolAnswer> {
-  const response = await fetch(mcpUrl, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${token}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "tools/call",
-      "mcp-name": name,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args, _meta: MODERN_META } }),
-  });
-  const text = await response.text();
-  if (response.status !== 200) return { status: response.status, isError: true, text, structured: undefined };
-  const result = (JSON.parse(text) as { result: { isError?: boolean; content: Array<{ text: string }>; structuredContent?: Record<string, unknown> } }).result;
-  return { status: 200, isError: result.isError === true, text: result.content[0]?.text ?? "", structured: result.structuredContent };
-}
 
 /** Runs `count` tasks with at most `width` at a time. */
 async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
@@ -207,28 +176,19 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
 
   describe("across processes", () => {
     let redis: RunningRedis;
-    const children: ChildProcess[] = [];
+    const hosts: HostProcess[] = [];
     before(async () => {
       redis = await startRedis();
     });
     after(async () => {
-      for (const child of children) child.kill("SIGTERM");
+      await Promise.all(hosts.map((host) => host.stop()));
       await redis?.stop();
     });
 
     async function hostProcess(env: Record<string, string>): Promise<string> {
-      const port = await freePort();
-      const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" }, stdio: ["ignore", "pipe", "pipe"] });
-      children.push(child);
-      let output = "";
-      child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      const deadline = Date.now() + 15_000;
-      while (!output.includes("Press Ctrl+C") && Date.now() < deadline) {
-        if (child.exitCode !== null) throw new Error(`host exited: ${output}`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return `http://localhost:${port}/mcp`;
+      const host = await startHostProcess({ env });
+      hosts.push(host);
+      return new URL("/mcp", host.baseUrl).href;
     }
 
     it("lets a second host process sharing the Redis cache make no OBO request", async () => {

@@ -6,7 +6,7 @@ import { createEndpoints } from "../../functions/app.js";
 import { loadConfig, type Environment, type KitConfig } from "../../lib/config.js";
 import { createLocalHost, type LocalHost } from "../../lib/host/server.js";
 import { createLogger } from "../../lib/log.js";
-import { environmentSecrets } from "../../lib/secrets/source.js";
+import { environmentSecrets, type SecretSource } from "../../lib/secrets/source.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
 import { serverInfo, tools } from "../../tools/index.js";
 import { LogCapture } from "./log-capture.js";
@@ -26,6 +26,8 @@ export interface StartKitOptions {
   readonly env?: Environment;
   /** What /mcp serves; default: the shipped tools. */
   readonly server?: McpServerDefinition;
+  /** Where secrets come from; default: the environment of `env`. */
+  readonly secrets?: SecretSource;
 }
 
 /** Picks a free port, then starts the kit there, so PUBLIC_BASE_URL matches the port. */
@@ -36,7 +38,7 @@ export async function startKit(options: StartKitOptions = {}): Promise<RunningKi
   const logs = new LogCapture();
   const log = createLogger(config.logLevel, logs.sink);
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log, secrets: environmentSecrets(env) }),
+    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log, secrets: options.secrets ?? environmentSecrets(env) }),
     log: (line) => logs.add("host", line),
     invocationLog: (level, message) => logs.add(level, message),
   });

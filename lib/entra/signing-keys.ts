@@ -15,10 +15,11 @@
  *
  * Key lookup and signature checks stay with jose (`createLocalJWKSet`).
  */
-import { createLocalJWKSet, errors, type CryptoKey, type JSONWebKeySet, type JWTHeaderParameters, type FlattenedJWSInput } from "jose";
+import type { createLocalJWKSet, CryptoKey, JSONWebKeySet, JWTHeaderParameters, FlattenedJWSInput } from "jose";
 import type { Logger } from "../log.js";
+import { loadJose } from "./jose.js";
 
-/** Thrown when no key set has ever been fetched and fetching fails: the request cannot be judged (503, not 401). */
+/** Thrown when the keys a token needs cannot be fetched (none ever, or its key id is new and Entra is unreachable): the request cannot be judged (503, not 401). */
 export class SigningKeysUnavailableError extends Error {
   readonly code = "SIGNING_KEYS_UNAVAILABLE";
   constructor(cause: unknown) {
@@ -53,6 +54,8 @@ export class SigningKeys {
   private attemptedAt = Number.NEGATIVE_INFINITY;
   private pending: Promise<void> | undefined;
   private lastError: unknown;
+  private fetchedSets = 0;
+  private latestFetchFailed = false;
   private readonly refreshAfterMs: number;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
@@ -64,8 +67,20 @@ export class SigningKeys {
   }
 
   /**
+   * Which key set is current: changes whenever a fetch replaces the set, so
+   * that whatever was concluded with the previous keys can be dropped.
+   */
+  get version(): number {
+    return this.fetchedSets;
+  }
+
+  /**
    * Resolves the verification key for a token header.
-   * @throws SigningKeysUnavailableError when no key set could ever be fetched.
+   * @throws SigningKeysUnavailableError when no key set could ever be fetched,
+   *   or when the key id is unknown and the latest fetch failed: Entra may have
+   *   rotated to a key this instance cannot learn yet, so the token cannot be
+   *   judged (503, and the client retries) rather than being refused (401,
+   *   and the client throws away a good token).
    * @throws errors.JWKSNoMatchingKey when the key id is unknown after any refetch the cooldown allows.
    */
   readonly getKey = async (header: JWTHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> => {
@@ -80,8 +95,10 @@ export class SigningKeys {
     try {
       return await this.lookup(header, token);
     } catch (error) {
-      if (!(error instanceof errors.JWKSNoMatchingKey) || !this.coolingDownOver()) throw error;
-      await this.refresh();
+      if (!(error instanceof (await loadJose()).errors.JWKSNoMatchingKey)) throw error;
+      if (this.coolingDownOver()) await this.refresh();
+      else if (!this.latestFetchFailed) throw error;
+      if (this.latestFetchFailed) throw new SigningKeysUnavailableError(this.lastError);
       return this.lookup(header, token);
     }
   };
@@ -109,11 +126,14 @@ export class SigningKeys {
       if (response.status !== 200) throw new Error(`JWKS endpoint answered ${response.status}`);
       const body = (await response.json()) as JSONWebKeySet;
       if (!Array.isArray(body.keys)) throw new Error("JWKS response has no keys array");
-      this.lookup = createLocalJWKSet(body);
+      this.lookup = (await loadJose()).createLocalJWKSet(body);
+      this.fetchedSets += 1;
       this.fetchedAt = Date.now();
+      this.latestFetchFailed = false;
       this.options.log.debug("entra.jwks_fetched", { keys: body.keys.length, kids: body.keys.map((key) => key.kid) });
     } catch (error) {
       this.lastError = error;
+      this.latestFetchFailed = true;
       this.options.log.warn("entra.jwks_fetch_failed", { jwksUri: this.options.jwksUri.href, error, cachedKeys: this.lookup !== undefined });
     }
   }

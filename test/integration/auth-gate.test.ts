@@ -277,6 +277,30 @@ describe("the token gate at /mcp", function () {
     }
   });
 
+  it("answers 503, not 401, for a token signed with a new key while Entra's key set cannot be fetched, and accepts it once it can", async () => {
+    const fresh = await startDirectKit(standIn);
+    try {
+      assert.equal((await post(fresh, `Bearer ${await standIn.mintAccessToken()}`)).status, 200, "keys fetched once");
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      standIn.fail("server_error", { endpoint: "jwks" });
+      await standIn.rotateSigningKey();
+      const signedWithNewKey = await standIn.mintAccessToken({ user: "bob" });
+      const first = await post(fresh, `Bearer ${signedWithNewKey}`);
+      assert.equal(first.status, 503, first.body);
+      assert.ok(first.retryAfter !== undefined, "Retry-After set");
+      const withinCooldown = await post(fresh, `Bearer ${signedWithNewKey}`);
+      assert.equal(withinCooldown.status, 503, "still unjudgeable inside the cooldown, not refused");
+      standIn.clearFaults();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal((await post(fresh, `Bearer ${signedWithNewKey}`)).status, 200, "recovers without a restart");
+      const forged = await standIn.mintAccessToken({ signingKey: "unpublished" });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assertInvalidToken(await post(fresh, `Bearer ${forged}`), fresh, /key Entra does not publish/);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("never logs a token", async () => {
     const token = await standIn.mintAccessToken({ user: "alice" });
     await post(kit, `Bearer ${token}`);

@@ -7,7 +7,8 @@
  * so this table, not the library, is what the local host reads.
  */
 import { createAuth, type Auth } from "../lib/auth/index.js";
-import { createFacade } from "../lib/oauth/index.js";
+import type { WebHandler } from "../lib/http.js";
+import type { FacadeHandlers, FacadeOptions } from "../lib/oauth/index.js";
 import { createSecretSource } from "../lib/secrets/index.js";
 import type { SecretSource } from "../lib/secrets/source.js";
 import { downstreamScopesOf } from "../lib/mcp/server.js";
@@ -37,7 +38,7 @@ export function createEndpoints(app: AppContext): HostedEndpoint[] {
   const auth: Auth = createAuth(app.config, app.log, secrets);
   const facade =
     auth.mode === "proxy" && auth.authority !== undefined && auth.tokens !== undefined && auth.challenges !== undefined
-      ? createFacade({
+      ? facadeOnFirstUse({
           config: app.config,
           authority: auth.authority,
           tokens: auth.tokens,
@@ -51,7 +52,31 @@ export function createEndpoints(app: AppContext): HostedEndpoint[] {
   return [
     mcpEndpoint(app, auth),
     ...(auth.resource === undefined ? [] : protectedResourceEndpoints(app, auth.resource)),
-    ...(facade === undefined ? [] : oauthEndpoints(facade.handlers, app.config.logLevel)),
+    ...(facade === undefined ? [] : oauthEndpoints(facade, app.config.logLevel)),
     healthEndpoint(app),
   ];
+}
+
+/**
+ * The facade's handlers, its modules loaded by the first request that needs
+ * one. Most requests an instance serves go to /mcp; the facade (lib/oauth and
+ * the modules only it uses) was a quarter of the app's import time, paid by
+ * every cold start (bench/README.md). Building it checks nothing that
+ * loadConfig has not checked already, so nothing is lost by waiting.
+ */
+function facadeOnFirstUse(options: FacadeOptions): FacadeHandlers {
+  let built: Promise<FacadeHandlers> | undefined;
+  const handlers = (): Promise<FacadeHandlers> => (built ??= import("../lib/oauth/index.js").then((oauth) => oauth.createFacade(options).handlers));
+  const lazy =
+    (name: keyof FacadeHandlers): WebHandler =>
+    async (request, context) =>
+      (await handlers())[name](request, context);
+  return {
+    metadata: lazy("metadata"),
+    register: lazy("register"),
+    authorize: lazy("authorize"),
+    consent: lazy("consent"),
+    callback: lazy("callback"),
+    token: lazy("token"),
+  };
 }

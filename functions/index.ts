@@ -5,14 +5,16 @@
  * Settings are validated here, at startup: a bad setting stops the app with a
  * message naming it instead of failing the first request.
  */
-import azureFunctions from "@azure/functions";
+import { createRequire } from "node:module";
 import { loadConfig } from "../lib/config.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { serverInfo, tools } from "../tools/index.js";
 import { createEndpoints } from "./app.js";
 
-// @azure/functions is CommonJS without statically detectable named exports.
-const { app } = azureFunctions;
+// @azure/functions is one large CommonJS file. Imported from ESM, Node first scans its source for
+// named exports (cjs-module-lexer), which made loading it cost three times what `require` costs
+// (bench/README.md, cold start); the module object is the same either way.
+const { app } = createRequire(import.meta.url)("@azure/functions") as typeof import("@azure/functions");
 const config = loadConfig(process.env);
 const log = createLogger(config.logLevel, consoleSink);
 

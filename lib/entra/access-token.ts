@@ -13,10 +13,14 @@
  * - Audience: this app's client id or identifier URI, nothing else.
  * - `exp` and `nbf` with a small clock skew; `oid` and `tid` present.
  */
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import { isGuid, type EntraSettings } from "../config.js";
 import type { EntraAuthority } from "./authority.js";
+import { loadJose } from "./jose.js";
 import type { SigningKeys } from "./signing-keys.js";
+import { ValidatedTokenCache } from "./validated-tokens.js";
+
+type JoseErrors = Awaited<ReturnType<typeof loadJose>>["errors"];
 
 /** Clock skew tolerated on `exp` and `nbf`. */
 const CLOCK_SKEW_SECONDS = 60;
@@ -55,6 +59,8 @@ export interface AccessTokenValidatorOptions {
   readonly settings: EntraSettings;
   readonly authority: EntraAuthority;
   readonly keys: SigningKeys;
+  /** Where tokens that passed are remembered, so that a token seen again skips the signature check (default: a new cache; see validated-tokens.ts). */
+  readonly validatedTokens?: ValidatedTokenCache;
 }
 
 /**
@@ -66,9 +72,11 @@ export interface AccessTokenValidatorOptions {
  */
 export class AccessTokenValidator {
   private readonly audiences: string[];
+  private readonly validatedTokens: ValidatedTokenCache;
 
   constructor(private readonly options: AccessTokenValidatorOptions) {
     this.audiences = [options.settings.clientId, options.settings.identifierUri];
+    this.validatedTokens = options.validatedTokens ?? new ValidatedTokenCache();
   }
 
   /**
@@ -77,6 +85,10 @@ export class AccessTokenValidator {
    * @throws SigningKeysUnavailableError when the keys cannot be fetched at all (503).
    */
   async validate(token: string): Promise<ValidatedToken> {
+    const keysVersion = this.options.keys.version;
+    const remembered = this.validatedTokens.get(token, keysVersion);
+    if (remembered !== undefined) return remembered;
+    const { decodeJwt, decodeProtectedHeader, errors, jwtVerify } = await loadJose();
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: JWTPayload;
     try {
@@ -109,14 +121,14 @@ export class AccessTokenValidator {
         requiredClaims: ["exp", "iss", "aud", "tid", "oid"],
       }));
     } catch (error) {
-      if (error instanceof errors.JOSEError) throw new InvalidTokenError(describeJoseError(error), { cause: error });
+      if (error instanceof errors.JOSEError) throw new InvalidTokenError(describeJoseError(error, errors), { cause: error });
       throw error;
     }
     if (payload["ver"] !== "2.0") throw new InvalidTokenError("The token is not an Entra v2 access token (ver must be 2.0).");
     const objectId = payload["oid"];
     if (typeof objectId !== "string" || objectId === "") throw new InvalidTokenError("The token has no object id (oid).");
 
-    return {
+    const validated: ValidatedToken = {
       token,
       claims: payload,
       tenantId: tid,
@@ -126,10 +138,12 @@ export class AccessTokenValidator {
       clientId: typeof payload["azp"] === "string" ? payload["azp"] : typeof payload["appid"] === "string" ? payload["appid"] : undefined,
       expiresAt: payload.exp!,
     };
+    this.validatedTokens.remember(validated, keysVersion, CLOCK_SKEW_SECONDS);
+    return validated;
   }
 }
 
-function describeJoseError(error: InstanceType<typeof errors.JOSEError>): string {
+function describeJoseError(error: InstanceType<JoseErrors["JOSEError"]>, errors: JoseErrors): string {
   if (error instanceof errors.JWTExpired) return "The token has expired.";
   if (error instanceof errors.JWTClaimValidationFailed) {
     switch (error.claim) {

@@ -32,6 +32,9 @@ const PARSE_ERROR = -32700;
 const METHOD_NOT_FOUND = -32601;
 const TRANSPORT_ERROR = -32000;
 
+/** Decoding a whole body at once keeps no state, so one decoder serves every request. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /**
  * Methods refused even though the SDK implements them. `subscriptions/listen`
  * holds an SSE stream open for as long as the client likes; on Azure Functions
@@ -96,17 +99,17 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     }
     let message: unknown;
     try {
-      message = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+      message = JSON.parse(UTF8.decode(body));
     } catch {
       return jsonRpcError(400, PARSE_ERROR, "Parse error: the body is not valid JSON");
     }
     const refusal = refusedMethod(message);
     if (refusal !== undefined) return jsonRpcError(200, METHOD_NOT_FOUND, refusal.reason, {}, refusal.id);
 
-    // The SDK reads the already-parsed body, so the forwarded request needs only the method, URL and headers.
-    const forwarded = new Request(request.url, { method: "POST", headers: request.headers, signal: request.signal });
-    environments.set(forwarded, { log: context.log });
-    const response = await sdkHandler.fetch(forwarded, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
+    // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
+    // method, URL, headers and signal from the request and hands the same object to the factory.
+    environments.set(request, { log: context.log });
+    const response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
     if (response.ok && isInitializeRequest(message) && !response.headers.has("mcp-session-id")) {
       // 2025-era clients open a session with `initialize`; without an Mcp-Session-Id they (and the
       // conformance suite) assume they cannot run several streams in one conversation. The ID only

@@ -21,6 +21,7 @@ import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
 import { NeedError, resolveNeeds, type NeedServices } from "./needs.js";
+import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
 
 /** Everything an MCP endpoint serves. */
@@ -124,25 +125,34 @@ function staticCapabilities(definition: McpServerDefinition): ServerCapabilities
 }
 
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
-  const outputSchema = tool.output === undefined ? undefined : z.object(tool.output);
+  const schemas = schemasOf(tool);
+  const outputSchema = schemas.outputObject;
   const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource);
   server.registerTool(
     tool.name,
     {
       ...(tool.title === undefined ? {} : { title: tool.title }),
       description: tool.description,
-      inputSchema: z.object(tool.input),
-      ...(outputSchema === undefined ? {} : { outputSchema }),
+      inputSchema: schemas.input,
+      ...(schemas.output === undefined ? {} : { outputSchema: schemas.output }),
       ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
       ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
     },
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const log = environment.log.child({ tool: tool.name });
       const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-      const deadline = AbortSignal.timeout(timeoutMs);
+      // The tool's signal aborts when the client cancels or the deadline passes. One controller and
+      // one timer cleared at the end: AbortSignal.timeout's timer would outlive the call (every
+      // call leaving one behind for a minute), and AbortSignal.any costs more than a listener.
+      const stop = new AbortController();
+      const cancelled = ctx.mcpReq.signal;
+      const onCancel = (): void => stop.abort(cancelled.reason);
+      if (cancelled.aborted) onCancel();
+      else cancelled.addEventListener("abort", onCancel, { once: true });
       try {
-        const base = toolContext(log, ctx, AbortSignal.any([ctx.mcpReq.signal, deadline]));
-        const value: unknown = await withinDeadline(deadline, timeoutMs, tool.name, async () => {
+        const base = toolContext(log, ctx, stop.signal);
+        const expire = (): void => stop.abort(new DOMException(`${tool.name} timed out`, "TimeoutError"));
+        const value: unknown = await withinDeadline(timeoutMs, tool.name, expire, async () => {
           const needs = await resolveNeeds(tool.needs ?? {}, {
             token: validatedTokenOf(ctx.http?.authInfo),
             authMode: auth.mode,
@@ -160,26 +170,30 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
         return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
       } catch (error) {
         return failure(log, tool.name, error);
+      } finally {
+        cancelled.removeEventListener("abort", onCancel);
       }
     },
   );
 }
 
 /**
- * Runs `work`, giving up when the deadline passes even if the tool ignores
- * its signal: a Function instance must never hang on one call.
+ * Runs `work`, giving up when `timeoutMs` passes even if the tool ignores
+ * its signal: a Function instance must never hang on one call. `onExpiry`
+ * runs first, to abort the tool's signal.
  */
-async function withinDeadline<T>(deadline: AbortSignal, timeoutMs: number, toolName: string, work: () => Promise<T>): Promise<T> {
-  let onAbort: (() => void) | undefined;
+async function withinDeadline<T>(timeoutMs: number, toolName: string, onExpiry: () => void, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    onAbort = () => reject(new ToolError(`${toolName} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`));
-    if (deadline.aborted) onAbort();
-    else deadline.addEventListener("abort", onAbort, { once: true });
+    timer = setTimeout(() => {
+      onExpiry();
+      reject(new ToolError(`${toolName} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`));
+    }, timeoutMs);
   });
   try {
     return await Promise.race([work(), expired]);
   } finally {
-    if (onAbort !== undefined) deadline.removeEventListener("abort", onAbort);
+    clearTimeout(timer);
   }
 }
 

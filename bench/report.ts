@@ -1,0 +1,207 @@
+/**
+ * What a run records (`bench/results/<date>.json`) and its Markdown summary
+ * (`<date>.md`): the tables with the ratios to the baseline, cold start, OBO
+ * economy and memory, and the verdict against the budget.
+ */
+import type { CallsPlan, CallsResult, CaseId } from "./calls.js";
+import type { ColdStartResult } from "./cold-start.js";
+import type { MemoryCurve } from "./memory.js";
+import type { OboEconomyResult } from "./obo-economy.js";
+import { IMPORT_BUDGET, scenarioOf, TOOL_CALL_BUDGET, type CaseRatios } from "./ratios.js";
+import { round } from "./stats.js";
+
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly platform: string;
+  readonly node: string;
+  /** 1-minute load average when the run started and ended: other work on the machine. */
+  readonly loadAverage: { readonly start: number; readonly end: number };
+}
+
+/** One budget line: the figure, the limit and whether it is met. */
+export interface BudgetCheck {
+  readonly what: string;
+  readonly ratio: number;
+  readonly limit: number;
+  readonly met: boolean;
+}
+
+export interface BenchReport {
+  readonly schema: "mcp-functions-kit-bench/1";
+  readonly quick: boolean;
+  readonly date: string;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly machine: MachineInfo;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly plan: Omit<CallsPlan, "sliceRequests" | "onSlice"> & { readonly sliceRequests: Readonly<Record<string, number>> };
+  readonly calls: CallsResult;
+  readonly ratios: readonly CaseRatios[];
+  /** The kit's ratios to the bare SDK with its schema built once (context only). */
+  readonly ratiosToHoisted: readonly CaseRatios[];
+  readonly coldStart?: ColdStartResult;
+  readonly oboEconomy?: OboEconomyResult;
+  readonly memory?: readonly MemoryCurve[];
+  readonly budget: readonly BudgetCheck[];
+  /** Parts of the run that failed (their figures are missing). */
+  readonly failures: ReadonlyArray<{ readonly part: string; readonly error: string }>;
+}
+
+export const CASE_LABELS: Readonly<Record<CaseId, string>> = {
+  baseline: "bare SDK (baseline)",
+  "baseline-hoisted": "bare SDK, schema built once (context)",
+  "kit-none": "kit, no auth",
+  "kit-full": "kit, full (token + cached OBO)",
+};
+
+/** The budget lines a run is judged on. */
+export function budgetChecks(ratios: readonly CaseRatios[], coldStart: ColdStartResult | undefined): BudgetCheck[] {
+  const checks: BudgetCheck[] = ratios
+    .filter((ratio) => ratio.case === "kit-full")
+    .map((ratio) => ({
+      what: `authenticated tools/call, ${ratio.protocol}, concurrency ${ratio.concurrency} (${ratio.concurrency === 1 ? "p50 latency" : "time per call from throughput"})`,
+      ratio: ratio.headline,
+      limit: TOOL_CALL_BUDGET,
+      met: ratio.headline <= TOOL_CALL_BUDGET,
+    }));
+  if (coldStart !== undefined) {
+    for (const [label, figures] of [
+      ["local settings", coldStart.import.appLocal],
+      ["Azure settings", coldStart.import.appAzure],
+    ] as const) {
+      const ratio = round(figures.medianMs / coldStart.import.sdk.medianMs, 3);
+      checks.push({ what: `import of the function app (${label}) vs @modelcontextprotocol/server`, ratio, limit: IMPORT_BUDGET, met: ratio <= IMPORT_BUDGET });
+    }
+  }
+  return checks;
+}
+
+const fixed = (value: number, digits = 2): string => (Number.isFinite(value) ? value.toFixed(digits) : "–");
+const times = (value: number): string => `${fixed(value)}×`;
+const mib = (bytes: number): string => `${fixed(bytes / 2 ** 20, 1)} MiB`;
+
+/** The Markdown summary of a run. */
+export function renderMarkdown(report: BenchReport): string {
+  const lines: string[] = [];
+  const { machine } = report;
+  lines.push(`# Benchmark ${report.date}${report.quick ? " (quick: harness check, figures meaningless)" : ""}`, "");
+  lines.push(
+    `${machine.cpuModel}, ${machine.cores} cores, ${fixed(machine.memoryGiB, 0)} GiB, ${machine.platform}, Node ${machine.node}; ` +
+      `load average ${fixed(machine.loadAverage.start)} at the start, ${fixed(machine.loadAverage.end)} at the end. ` +
+      `MCP SDK ${report.versions["@modelcontextprotocol/server"] ?? "?"}, zod ${report.versions["zod"] ?? "?"}. Run took ${fixed(report.durationMs / 60000, 1)} min.`,
+    "",
+  );
+
+  if (report.failures.length > 0) {
+    lines.push("## Failed parts", "", ...report.failures.map((failure) => `- ${failure.part}: ${failure.error.split("\n")[0]}`), "");
+  }
+  lines.push("## Budget", "");
+  lines.push("| Figure | Ratio | Limit | Met |", "|---|---:|---:|:---:|");
+  for (const check of report.budget) lines.push(`| ${check.what} | ${times(check.ratio)} | ${times(check.limit)} | ${check.met ? "yes" : "**no**"} |`);
+  const heavy = report.coldStart === undefined ? undefined : [...new Set([...report.coldStart.import.appLocal.heavyLoaded, ...report.coldStart.import.appAzure.heavyLoaded])];
+  if (heavy !== undefined) lines.push(`| heavy modules (msal, @azure/identity, Key Vault, Tables, Redis) loaded at import | ${heavy.length === 0 ? "none" : heavy.join(", ")} | none | ${heavy.length === 0 ? "yes" : "**no**"} |`);
+  lines.push("");
+  const context = report.ratiosToHoisted.filter((ratio) => ratio.case === "kit-full");
+  if (context.length > 0) {
+    lines.push(
+      "Context, not the budget: the authenticated kit call against the bare SDK with its schema built once at startup (the fastest bare-SDK wiring): " +
+        context.map((ratio) => `${ratio.protocol} c${ratio.concurrency} ${times(ratio.headline)} (CPU ${times(ratio.cpu)})`).join(", ") +
+        ".",
+      "",
+    );
+  }
+
+  lines.push("## tools/call against the bare SDK", "");
+  lines.push(
+    `Each case's server in its own process, driven over loopback HTTP/1.1 with keep-alive; ${report.plan.warmupRequests} warm-up calls per case, protocol and concurrency, ` +
+      `then ${report.plan.rounds} rounds of interleaved slices (${Object.entries(report.plan.sliceRequests)
+        .map(([concurrency, count]) => `${count} calls at concurrency ${concurrency}`)
+        .join(", ")}), the order rotated each round. Ratios: median of the per-round ratios (p99: whole run); ` +
+      "time × = baseline throughput ÷ kit throughput. The load driver runs on the same two cores as the servers.",
+    "",
+  );
+  lines.push(
+    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | time × | CPU × |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const concurrency of report.plan.concurrencies) {
+    for (const protocol of report.plan.protocols) {
+      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full"] as const) {
+        const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
+        if (scenario === undefined) continue;
+        const ratio = report.ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
+        const cells = ratio === undefined ? ["1", "1", "1", "1"] : [times(ratio.p50), times(ratio.p99), times(ratio.time), times(ratio.cpu)];
+        lines.push(
+          `| ${CASE_LABELS[caseId]} | ${protocol} | ${concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${mib(report.calls.peakRssBytes[caseId] ?? Number.NaN)} | ${cells.join(" | ")} |`,
+        );
+      }
+    }
+  }
+  lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
+
+  if (report.coldStart !== undefined) {
+    const { import: imports, firstCall } = report.coldStart;
+    lines.push("## Cold start", "");
+    lines.push("| Import (fresh process each) | median ms | min ms | median CPU ms | × SDK (median) | packages loaded |", "|---|---:|---:|---:|---:|---|");
+    for (const [label, figures] of [
+      ["`@modelcontextprotocol/server` alone", imports.sdk],
+      ["function app, all endpoints, local settings", imports.appLocal],
+      ["function app, all endpoints, Azure settings (managed identity, Key Vault, Table cache)", imports.appAzure],
+    ] as const) {
+      lines.push(
+        `| ${label} | ${fixed(figures.medianMs, 1)} | ${fixed(figures.minMs, 1)} | ${fixed(figures.medianCpuMs, 1)} | ${times(figures.medianMs / imports.sdk.medianMs)} | ${figures.packages.join(", ")} |`,
+      );
+    }
+    lines.push("");
+    lines.push("| Process start → … (median) | listening | first tools/call answered |", "|---|---:|---:|");
+    lines.push(`| bare SDK, first tools/call | ${fixed(firstCall.baseline.medianReadyMs, 0)} ms | ${fixed(firstCall.baseline.medianFirstCallMs, 0)} ms |`);
+    lines.push(
+      `| kit, first authenticated tools/call (signing keys fetched, secret read, one OBO exchange) | ${fixed(firstCall.kitFull.medianReadyMs, 0)} ms | ${fixed(firstCall.kitFull.medianFirstCallMs, 0)} ms |`,
+    );
+    lines.push("");
+  }
+
+  if (report.oboEconomy !== undefined) {
+    lines.push("## On-Behalf-Of economy", "");
+    lines.push("| Scenario | Calls | Users | OBO requests to Entra | Per 1,000 calls | Expected |", "|---|---:|---:|---:|---:|---:|");
+    for (const scenario of report.oboEconomy.scenarios) {
+      lines.push(
+        `| ${scenario.description} | ${scenario.calls} | ${scenario.users} | ${scenario.oboRequests} | ${fixed((scenario.oboRequests * 1000) / scenario.calls, 0)} | ${scenario.expected ?? "–"} |`,
+      );
+    }
+    if (report.oboEconomy.skipped !== undefined) lines.push("", `Shared-cache scenarios skipped: ${report.oboEconomy.skipped}.`);
+    lines.push("");
+  }
+
+  if (report.memory !== undefined && report.memory.length > 0) {
+    lines.push("## Memory after many distinct users", "");
+    lines.push(
+      `Heap after a full collection, in a fresh process per mode, after ${report.memory[0]!.warmupUsers} warm-up users; each user's token goes through the path once. ` +
+        "Bounds: the kit's OBO cache keeps 5,000 entries (32 MiB), its remembered tokens 2,000; MSAL's cache is emptied past 2,000 entries by the kit's plugin. " +
+        "A mode stops early when its time is up.",
+      "",
+      "| Path | Users | Heap before | Heap after | Growth | Second half, per 1,000 users | ms per user, first → last interval | MSAL accounts cached at the end | Users retried |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    const labels: Record<string, string> = {
+      kit: "kit: gate + `obo()` exchange, bounded OBO cache",
+      "msal-bounded": "MSAL `acquireTokenOnBehalfOf` on `createMsalClient` (bounding plugin)",
+      "msal-unbounded": "the same, bound disabled (MSAL's cache by itself)",
+    };
+    for (const curve of report.memory) {
+      const first = curve.samples[0]!;
+      const last = curve.samples[curve.samples.length - 1]!;
+      lines.push(
+        `| ${labels[curve.mode] ?? curve.mode} | ${curve.users}${curve.users < curve.usersPlanned ? ` of ${curve.usersPlanned} (time up)` : ""} | ${mib(first.heapUsedBytes)} | ${mib(last.heapUsedBytes)} | ${fixed(curve.heapGrowthMiB, 1)} MiB | ${fixed(curve.secondHalfMiBPer1000Users, 2)} MiB | ${fixed(curve.msPerUser.first, 1)} → ${fixed(curve.msPerUser.last, 1)} | ${last.msalAccounts ?? "–"} | ${curve.retries} |`,
+      );
+    }
+    lines.push("", "Heap (MiB) by users so far:", "");
+    for (const curve of report.memory) {
+      lines.push(`- ${curve.mode}: ${curve.samples.map((sample) => `${sample.users}: ${fixed(sample.heapUsedBytes / 2 ** 20, 1)}`).join(", ")}`);
+    }
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}

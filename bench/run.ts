@@ -1,0 +1,217 @@
+/**
+ * `npm run bench [-- --quick] [-- --only calls,cold,obo,memory] [-- --out <dir>]`:
+ * the kit side by side with the bare MCP SDK, in one run on this machine.
+ *
+ * 1. tools/call: baseline, kit without auth and kit with a token and a
+ *    cached OBO need, each in its own process, interleaved (bench/calls.ts);
+ * 2. cold start: import times and time to the first authenticated call;
+ * 3. On-Behalf-Of economy: Entra requests per 1,000 calls by 50 users;
+ * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound).
+ *
+ * Writes `<out>/<date>.json`, `.md` and `.svg` (default bench/results/).
+ * `--quick` (CI) runs everything with tiny counts, in well under a minute, to
+ * keep the harness working; its figures mean nothing and its files are named
+ * `quick-<date>.*` (ignored by git). The run never fails on speed: only a
+ * harness error (a server that does not start, a wrong answer) fails it.
+ *
+ * Run through scripts/with-dev-tls (npm run bench does): the Entra stand-in
+ * serves HTTPS with the development certificate.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { renderChart } from "./chart.js";
+import { runCalls, type CallCase, type CallsPlan } from "./calls.js";
+import { measureColdStart, type ColdStartResult } from "./cold-start.js";
+import { startBenchEntra } from "./entra.js";
+import { startServer, type StartedServer } from "./ipc.js";
+import { MEMORY_MODES, measureMemory, type MemoryCurve } from "./memory.js";
+import { measureOboEconomy, type OboEconomyResult } from "./obo-economy.js";
+import { PROJECT_ROOT, RESULTS_DIR, serverEntry } from "./paths.js";
+import { PROTOCOLS } from "./protocol.js";
+import { ratiosOf } from "./ratios.js";
+import { budgetChecks, renderMarkdown, type BenchReport } from "./report.js";
+
+type Part = "calls" | "cold" | "obo" | "memory";
+const PARTS: readonly Part[] = ["calls", "cold", "obo", "memory"];
+
+interface Sizes {
+  readonly warmupRequests: number;
+  readonly rounds: number;
+  readonly slice: Readonly<Record<number, number>>;
+  readonly coldRuns: number;
+  readonly oboCalls: number;
+  readonly oboUsers: number;
+  readonly memoryUsers: number;
+  readonly memoryEvery: number;
+  readonly memoryWarmup: number;
+  /** Longest one memory mode may run; MSAL's unbounded cache slows every call down. */
+  readonly memoryMaxMs: number;
+}
+
+const FULL: Sizes = { warmupRequests: 1000, rounds: 12, slice: { 1: 300, 32: 1200 }, coldRuns: 9, oboCalls: 1000, oboUsers: 50, memoryUsers: 10_000, memoryEvery: 1000, memoryWarmup: 100, memoryMaxMs: 6 * 60_000 };
+const QUICK: Sizes = { warmupRequests: 40, rounds: 2, slice: { 1: 20, 32: 64 }, coldRuns: 1, oboCalls: 100, oboUsers: 10, memoryUsers: 100, memoryEvery: 50, memoryWarmup: 10, memoryMaxMs: 60_000 };
+/** Users the tools/call cases rotate through (tokens minted once; OBO cached after the warm-up). */
+const CALL_USERS = 50;
+
+function parseArgs(args: readonly string[]): { quick: boolean; parts: readonly Part[]; out: string } {
+  const quick = args.includes("--quick");
+  const only = args.indexOf("--only");
+  const parts = only === -1 ? PARTS : (args[only + 1] ?? "").split(",").map((part) => part.trim() as Part);
+  for (const part of parts) if (!PARTS.includes(part)) throw new Error(`--only takes ${PARTS.join(",")}; got ${part}`);
+  const outIndex = args.indexOf("--out");
+  return { quick, parts, out: outIndex === -1 ? RESULTS_DIR : args[outIndex + 1]! };
+}
+
+function versionOf(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(PROJECT_ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
+
+async function main(): Promise<void> {
+  const { quick, parts, out } = parseArgs(process.argv.slice(2));
+  const sizes = quick ? QUICK : FULL;
+  const started = performance.now();
+  const startedAt = new Date();
+  const loadAtStart = loadavg()[0]!;
+  const log = (line: string): void => console.log(line);
+  log(`Benchmark (${quick ? "quick" : "full"}): ${parts.join(", ")}`);
+
+  const entra = await startBenchEntra(Math.max(sizes.memoryUsers + sizes.memoryWarmup, CALL_USERS + sizes.coldRuns + sizes.oboUsers * 5 + 100));
+  const servers: StartedServer[] = [];
+  try {
+    // 1. tools/call
+    const callTokens = await entra.tokens(0, CALL_USERS);
+    const plan: CallsPlan = {
+      protocols: PROTOCOLS,
+      concurrencies: [1, 32],
+      warmupRequests: sizes.warmupRequests,
+      rounds: sizes.rounds,
+      sliceRequests: (concurrency) => sizes.slice[concurrency] ?? 100,
+      onSlice: (done, total) => {
+        if (done % 12 === 0 || done === total) log(`  tools/call: ${done}/${total} slices`);
+      },
+    };
+    let calls: BenchReport["calls"] = { scenarios: [], peakRssBytes: {}, durationMs: 0 };
+    if (parts.includes("calls")) {
+      log("tools/call: starting the servers");
+      const baseline = await startServer({ name: "baseline", entry: serverEntry("baseline") });
+      servers.push(baseline);
+      const hoisted = await startServer({ name: "baseline-hoisted", entry: serverEntry("baseline"), args: ["hoisted"] });
+      servers.push(hoisted);
+      const kitNone = await startServer({ name: "kit-none", entry: serverEntry("kit"), args: ["none"] });
+      servers.push(kitNone);
+      const kitFull = await startServer({ name: "kit-full", entry: serverEntry("kit"), args: ["full"], env: entra.kitEnv });
+      servers.push(kitFull);
+      const cases: CallCase[] = [
+        { id: "baseline", label: "baseline", server: baseline },
+        { id: "baseline-hoisted", label: "baseline, schema built once", server: hoisted },
+        { id: "kit-none", label: "kit, no auth", server: kitNone },
+        { id: "kit-full", label: "kit, full", server: kitFull, headersFor: (index) => ({ authorization: `Bearer ${callTokens[index % CALL_USERS]}` }) },
+      ];
+      calls = await runCalls(cases, plan);
+      for (const server of servers.splice(0)) await server.stop();
+      log(`tools/call: done in ${(calls.durationMs / 1000).toFixed(0)} s`);
+    }
+
+    // A part that fails is recorded as failed; the others' figures are still written.
+    const failures: Array<{ part: string; error: string }> = [];
+    const attempt = async <T>(part: string, work: () => Promise<T>): Promise<T | undefined> => {
+      const partStarted = performance.now();
+      try {
+        const result = await work();
+        log(`${part}: done in ${((performance.now() - partStarted) / 1000).toFixed(0)} s`);
+        return result;
+      } catch (error) {
+        console.error(`${part} failed:`, error);
+        failures.push({ part, error: error instanceof Error ? error.message : String(error) });
+        return undefined;
+      }
+    };
+
+    let coldStart: ColdStartResult | undefined;
+    if (parts.includes("cold")) {
+      log("cold start");
+      coldStart = await attempt("cold start", () => measureColdStart(entra, sizes.coldRuns, log));
+    }
+
+    let oboEconomy: OboEconomyResult | undefined;
+    if (parts.includes("obo")) {
+      log("On-Behalf-Of economy");
+      oboEconomy = await attempt("OBO economy", () => measureOboEconomy(entra, sizes.oboCalls, sizes.oboUsers, CALL_USERS + sizes.coldRuns + 50, log));
+    }
+
+    let memory: MemoryCurve[] | undefined;
+    if (parts.includes("memory")) {
+      memory = [];
+      for (const mode of MEMORY_MODES) {
+        log(`memory: ${mode}, ${sizes.memoryUsers} users`);
+        const curve = await attempt(`memory (${mode})`, () => measureMemory(entra, mode, sizes.memoryUsers, sizes.memoryEvery, sizes.memoryWarmup, sizes.memoryMaxMs, log));
+        if (curve !== undefined) memory.push(curve);
+      }
+      entra.forgetTokens();
+    }
+
+    const ratios = ratiosOf(calls);
+    const date = startedAt.toISOString().slice(0, 10);
+    const report: BenchReport = {
+      schema: "mcp-functions-kit-bench/1",
+      quick,
+      date,
+      startedAt: startedAt.toISOString(),
+      durationMs: Math.round(performance.now() - started),
+      machine: {
+        cpuModel: cpus()[0]?.model.trim() ?? "unknown",
+        cores: cpus().length,
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        platform: `${process.platform} ${process.arch}`,
+        node: process.versions.node,
+        loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+      },
+      versions: Object.fromEntries(["@modelcontextprotocol/server", "zod", "jose", "@azure/functions", "@azure/msal-node"].map((name) => [name, versionOf(name)])),
+      plan: {
+        protocols: plan.protocols,
+        concurrencies: plan.concurrencies,
+        warmupRequests: plan.warmupRequests,
+        rounds: plan.rounds,
+        sliceRequests: Object.fromEntries(plan.concurrencies.map((concurrency) => [String(concurrency), plan.sliceRequests(concurrency)])),
+      },
+      calls,
+      ratios,
+      ratiosToHoisted: ratiosOf(calls, "baseline-hoisted"),
+      ...(coldStart === undefined ? {} : { coldStart }),
+      ...(oboEconomy === undefined ? {} : { oboEconomy }),
+      ...(memory === undefined ? {} : { memory }),
+      budget: budgetChecks(ratios, coldStart),
+      failures,
+    };
+    await mkdir(out, { recursive: true });
+    const base = join(out, `${quick ? "quick-" : ""}${date}`);
+    await writeFile(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    const markdown = renderMarkdown(report);
+    await writeFile(`${base}.md`, markdown);
+    await writeFile(`${base}.svg`, renderChart(report));
+    log("");
+    log(markdown.slice(markdown.indexOf("## Budget"), markdown.indexOf("## tools/call")).trim());
+    log("");
+    log(`Wrote ${base}.json, .md and .svg in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+    // A harness that failed must fail CI, even though the figures it did get are written.
+    if (failures.length > 0) process.exitCode = 1;
+  } finally {
+    for (const server of servers) await server.stop();
+    await entra.close();
+  }
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,87 @@
+/**
+ * The baseline: the bare MCP SDK v2 (`createMcpHandler`) on `node:http`, with
+ * the same echo tool as the kit's `tools/echo.ts` and no authentication.
+ * Nothing here comes from the kit; only the benchmark's IPC channel is shared.
+ *
+ * `node baseline.js` builds the tool's zod schema in the server factory, as
+ * the SDK's examples do (so once per request). `node baseline.js hoisted`
+ * builds it once, at startup: the fastest way to use the bare SDK, shown
+ * beside the baseline for context.
+ *
+ * The SDK's Node adapter (`toNodeHandler` in `@modelcontextprotocol/node`) is
+ * not a dependency of the project, so the few lines that turn a Node request
+ * into a web `Request` and write the `Response` back are here: the body is
+ * collected into one buffer, as a Node framework would do, and handed to the
+ * SDK already parsed (`parsedBody`), the fastest way the SDK offers.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
+import { z } from "zod";
+import { reportStartFailure, serveBenchChannel } from "../ipc.js";
+
+const echoInput = (): z.ZodObject<{ message: z.ZodString; times: z.ZodDefault<z.ZodNumber> }> =>
+  z.object({
+    message: z.string().min(1).max(1000).describe("Text to repeat"),
+    times: z.number().int().min(1).max(5).default(1).describe("How many times to repeat it (1-5)"),
+  });
+const hoistedInput = process.argv[2] === "hoisted" ? echoInput() : undefined;
+
+/** The echo tool of tools/echo.ts, word for word, registered directly with the SDK. */
+function buildServer(): McpServer {
+  const server = new McpServer({ name: "bench-baseline", version: "1.0.0" }, { capabilities: { tools: { listChanged: false } } });
+  server.registerTool(
+    "echo",
+    {
+      title: "Echo",
+      description: "Repeats the message back, optionally several times. Useful to check that the server answers.",
+      inputSchema: hoistedInput ?? echoInput(),
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async ({ message, times }) => ({ content: [{ type: "text", text: Array.from({ length: times }, () => message).join("\n") }] }),
+  );
+  return server;
+}
+
+const handler = createMcpHandler(() => buildServer(), { legacy: "stateless" });
+
+async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of incoming) chunks.push(chunk as Buffer);
+  const headers = new Headers();
+  for (let index = 0; index < incoming.rawHeaders.length; index += 2) headers.append(incoming.rawHeaders[index]!, incoming.rawHeaders[index + 1]!);
+  const url = `http://${incoming.headers.host ?? "localhost"}${incoming.url ?? "/"}`;
+  const method = incoming.method ?? "GET";
+  let parsedBody: unknown;
+  if (method === "POST" && chunks.length > 0) {
+    try {
+      parsedBody = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    } catch {
+      outgoing.writeHead(400, { "content-type": "application/json" }).end('{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}');
+      return;
+    }
+  }
+  const response = await handler.fetch(new Request(url, { method, headers }), parsedBody === undefined ? {} : { parsedBody });
+  outgoing.statusCode = response.status;
+  for (const [name, value] of response.headers) outgoing.setHeader(name, value);
+  if (response.body === null) {
+    outgoing.end();
+    return;
+  }
+  for await (const chunk of response.body) outgoing.write(chunk);
+  outgoing.end();
+}
+
+try {
+  const server = createServer((incoming, outgoing) => {
+    serve(incoming, outgoing).catch((error: unknown) => {
+      console.error(error);
+      if (!outgoing.headersSent) outgoing.writeHead(500).end();
+      else outgoing.destroy();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, "127.0.0.1", () => serveBenchChannel(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`));
+} catch (error) {
+  reportStartFailure(error);
+}

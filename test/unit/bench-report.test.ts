@@ -1,0 +1,86 @@
+/**
+ * The benchmark's arithmetic and output (bench/): percentiles, paired
+ * per-round ratios, the budget lines and the chart. Nothing is measured here.
+ */
+import assert from "node:assert/strict";
+import type { CallsResult, ScenarioResult } from "../../bench/calls.js";
+import { renderChart } from "../../bench/chart.js";
+import { ratiosOf } from "../../bench/ratios.js";
+import { budgetChecks, renderMarkdown, type BenchReport } from "../../bench/report.js";
+import { median, percentile } from "../../bench/stats.js";
+
+function scenario(caseId: ScenarioResult["case"], roundP50Ms: number[], roundRps: number[], roundCpu: number[]): ScenarioResult {
+  return {
+    case: caseId,
+    protocol: "2026-07-28",
+    concurrency: 1,
+    requests: 100,
+    p50Ms: median(roundP50Ms),
+    p90Ms: 2,
+    p99Ms: caseId === "baseline" ? 4 : 5,
+    meanMs: 1,
+    rps: median(roundRps),
+    serverCpuMsPerCall: median(roundCpu),
+    clientCpuMsPerCall: 0.2,
+    roundP50Ms,
+    roundRps,
+    roundServerCpuMsPerCall: roundCpu,
+  };
+}
+
+const calls: CallsResult = {
+  scenarios: [
+    // Round 2 was a busy moment for everyone: the paired ratio ignores it, a pooled one would not.
+    scenario("baseline", [1, 1, 5], [1000, 1000, 200], [1, 1, 4]),
+    scenario("kit-full", [1.2, 1.2, 6], [800, 800, 170], [1.1, 1.1, 4.5]),
+  ],
+  peakRssBytes: { baseline: 100 * 2 ** 20, "kit-full": 120 * 2 ** 20 },
+  durationMs: 1000,
+};
+
+describe("benchmark report", () => {
+  it("takes percentiles by nearest rank", () => {
+    assert.equal(percentile([5, 1, 3, 2, 4], 50), 3);
+    assert.equal(percentile([5, 1, 3, 2, 4], 99), 5);
+    assert.equal(percentile(Float64Array.from([7]), 1), 7);
+    assert.ok(Number.isNaN(percentile([], 50)));
+  });
+
+  it("reports the median of per-round ratios, so that a busy moment cancels out", () => {
+    const [ratio] = ratiosOf(calls);
+    assert.equal(ratio!.case, "kit-full");
+    assert.equal(ratio!.p50, 1.2);
+    assert.equal(ratio!.time, 1.25);
+    assert.equal(ratio!.cpu, 1.1);
+    assert.equal(ratio!.p99, 1.25);
+    assert.equal(ratio!.headline, 1.2);
+    assert.deepEqual(budgetChecks([ratio!], undefined).map((check) => check.met), [true]);
+  });
+
+  it("writes a Markdown table and a well-formed SVG chart", () => {
+    const ratios = ratiosOf(calls);
+    const report: BenchReport = {
+      schema: "mcp-functions-kit-bench/1",
+      quick: true,
+      date: "2026-01-01",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      durationMs: 1000,
+      machine: { cpuModel: "Test CPU <&>", cores: 2, memoryGiB: 4, platform: "linux x64", node: "20.0.0", loadAverage: { start: 0.1, end: 0.2 } },
+      versions: { "@modelcontextprotocol/server": "2.4.0", zod: "4" },
+      plan: { protocols: ["2026-07-28"], concurrencies: [1], warmupRequests: 1, rounds: 3, sliceRequests: { "1": 10 } },
+      calls,
+      ratios,
+      ratiosToHoisted: [],
+      budget: budgetChecks(ratios, undefined),
+      failures: [],
+    };
+    const markdown = renderMarkdown(report);
+    assert.match(markdown, /\| kit, full \(token \+ cached OBO\) \| 2026-07-28 \| 1 \|.*\| 1\.20× \| 1\.25× \| 1\.25× \| 1\.10× \|/);
+    const svg = renderChart(report);
+    assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg, /<\/svg>\n$/);
+    assert.ok(svg.includes("Test CPU &lt;&amp;&gt;"), "text is escaped");
+    assert.ok(!svg.includes("NaN"));
+    assert.equal((svg.match(/<text /g) ?? []).length, (svg.match(/<\/text>/g) ?? []).length);
+  });
+});

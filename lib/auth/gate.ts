@@ -6,6 +6,11 @@
  *   to request, and no error code (RFC 6750 section 3.1: the client simply
  *   did not authenticate yet).
  * - Malformed header or bad token: 401 `error="invalid_token"`.
+ * - A valid token without the API's base scope (the first of
+ *   ENTRA_API_SCOPES) in `scp`: 403 `error="insufficient_scope"`. Any app in
+ *   an allowed tenant can get a token for this API, an app-only one
+ *   (client credentials, no `scp`) included; only the base scope shows that a
+ *   user delegated access to this server. Per-tool requirements come after.
  * - Signing keys unreachable with none cached: 503 with `Retry-After`; the
  *   token may well be fine, so 401 would send the client into a useless
  *   sign-in loop.
@@ -64,6 +69,11 @@ export function createGate(resource: ProtectedResource, validator: AccessTokenVa
       }
       throw error;
     }
+    const baseScope = resource.settings.apiScopes[0];
+    if (!token.scopes.includes(baseScope)) {
+      context.log.info("auth.refused", { reason: "base scope missing", scopes: token.scopes, appOnly: token.claims["scp"] === undefined });
+      return insufficientScope(resource, token.claims["scp"] === undefined ? `App-only tokens are not accepted: sign in as a user and request ${baseScope}.` : `The token lacks the ${baseScope} scope.`);
+    }
     return {
       token: token.token,
       clientId: token.clientId ?? "",
@@ -93,6 +103,16 @@ function challenge(resource: ProtectedResource, invalidTokenDescription?: string
       : { error: "invalid_token", error_description: invalidTokenDescription },
     { "WWW-Authenticate": `Bearer ${parameters.join(", ")}` },
   );
+}
+
+function insufficientScope(resource: ProtectedResource, description: string): Response {
+  const parameters = [
+    `error="insufficient_scope"`,
+    `error_description="${quoted(description)}"`,
+    `resource_metadata="${quoted(resource.metadataUrl)}"`,
+    `scope="${quoted(resource.baseScopes.join(" "))}"`,
+  ];
+  return jsonResponse(403, { error: "insufficient_scope", error_description: description }, { "WWW-Authenticate": `Bearer ${parameters.join(", ")}` });
 }
 
 function quoted(value: string): string {

@@ -240,6 +240,26 @@ describe("the token gate at /mcp", function () {
     assert.equal(standIn.activity.counts().jwks - before, 1);
   });
 
+  describe("the API's base scope", () => {
+    const refusals: Array<[string, () => Promise<string>, RegExp]> = [
+      ["a delegated token without scp", () => standIn.mintAccessToken({ user: "alice", scopes: [] }), /lacks the mcp\.access scope/],
+      ["a delegated token with another of the API's scopes only", () => standIn.mintAccessToken({ user: "alice", scopes: ["orders.write"] }), /lacks the mcp\.access scope/],
+      ["an app-only token (client credentials)", () => standIn.mintAccessToken({ appOnly: true }), /App-only tokens are not accepted/],
+      ["an app-only token with an app role", () => standIn.mintAccessToken({ appOnly: true, roles: ["Tools.Admin"] }), /App-only tokens are not accepted/],
+    ];
+    for (const [label, mint, description] of refusals) {
+      it(`answers 403 insufficient_scope naming the base scope for ${label}`, async () => {
+        const answer = await post(kit, `Bearer ${await mint()}`);
+        assert.equal(answer.status, 403, answer.body);
+        assert.match(answer.challenge ?? "", /^Bearer error="insufficient_scope"/);
+        assert.match(answer.challenge ?? "", new RegExp(`scope="${KIT_SCOPE_URI}"`));
+        assert.match(answer.challenge ?? "", /resource_metadata="/);
+        assert.match(answer.body, description);
+        assert.doesNotMatch(answer.body, /"result"/, "no tool ran");
+      });
+    }
+  });
+
   describe("per-tool requirements", () => {
     it("answers 403 insufficient_scope naming every scope the tool needs", async () => {
       const answer = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "alice", scopes: ["mcp.access"] })}`, "write_orders");
@@ -287,7 +307,7 @@ describe("the token gate at /mcp", function () {
       const signedWithNewKey = await standIn.mintAccessToken({ user: "bob" });
       const first = await post(fresh, `Bearer ${signedWithNewKey}`);
       assert.equal(first.status, 503, first.body);
-      assert.ok(first.retryAfter !== undefined, "Retry-After set");
+      assert.equal(first.retryAfter, "5");
       const withinCooldown = await post(fresh, `Bearer ${signedWithNewKey}`);
       assert.equal(withinCooldown.status, 503, "still unjudgeable inside the cooldown, not refused");
       standIn.clearFaults();

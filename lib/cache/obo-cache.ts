@@ -197,7 +197,9 @@ export class OboTokenCache {
    * The cached token, or the one `acquire` obtains (then cached). Concurrent
    * calls for the same key share one `acquire`, so a burst of calls by one
    * user costs one OBO request. Errors of `acquire` reach every caller that
-   * shared it and are not cached.
+   * shared it and are not cached. A caller whose `signal` aborts stops
+   * waiting at once; `acquire`'s own signal aborts only when every caller
+   * sharing it has gone.
    *
    * @example
    * const { accessToken } = await cache.getOrAcquire(assertion, scopes, undefined, new Date(exp * 1000), () => obo(assertion, scopes));
@@ -207,19 +209,24 @@ export class OboTokenCache {
     scopes: readonly string[],
     claims: string | undefined,
     assertionExpiresOn: Date,
-    acquire: () => Promise<OboToken>,
+    acquire: (signal: AbortSignal) => Promise<OboToken>,
+    signal?: AbortSignal,
   ): Promise<CachedToken> {
     const context = cacheContext(scopes, claims);
     const key = memoryKey(assertion, context);
     const hit = this.#disposed ? undefined : this.#fromMemory(key);
     if (hit !== undefined) return hit;
-    return this.#flights.run(key, async () => {
-      const shared = this.#disposed ? undefined : await this.#fromShared(assertion, context, key);
-      if (shared !== undefined) return shared;
-      const token = await acquire();
-      if (!this.#disposed) await this.#store(assertion, context, key, token, assertionExpiresOn);
-      return freeze({ ...copyToken(token), source: "acquired" });
-    });
+    return this.#flights.run(
+      key,
+      async (sharedSignal) => {
+        const shared = this.#disposed ? undefined : await this.#fromShared(assertion, context, key);
+        if (shared !== undefined) return shared;
+        const token = await acquire(sharedSignal);
+        if (!this.#disposed) await this.#store(assertion, context, key, token, assertionExpiresOn);
+        return freeze({ ...copyToken(token), source: "acquired" });
+      },
+      signal,
+    );
   }
 
   /**

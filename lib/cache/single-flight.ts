@@ -9,10 +9,20 @@
  * map as soon as their promise settles, so the bound only matters under a
  * burst of distinct users.
  */
+import { untilAborted } from "../abort.js";
+
+interface Flight<T> {
+  readonly result: Promise<T>;
+  readonly controller: AbortController;
+  /** Callers still waiting that could go away (a caller without a signal never does). */
+  waiting: number;
+  /** A caller without a signal joined: the work runs to the end. */
+  pinned: boolean;
+}
 
 /** Deduplicates concurrent work per key, with a bound on keys tracked. */
 export class SingleFlight<T> {
-  readonly #inFlight = new Map<string, Promise<T>>();
+  readonly #inFlight = new Map<string, Flight<T>>();
   readonly #maxKeys: number;
 
   /** @param maxKeys most keys tracked at once (at least 1). */
@@ -30,29 +40,58 @@ export class SingleFlight<T> {
    * The result of the work already in flight under `key`, or of `work`
    * started now. A failure reaches every caller that joined.
    *
+   * Each caller stops waiting when its own `signal` aborts; the shared work's
+   * signal aborts only once every caller has gone, so one user's cancelled
+   * call does not fail the others that joined it.
+   *
    * @example
-   * const token = await flights.run(key, () => acquireFromEntra());
+   * const token = await flights.run(key, (signal) => acquireFromEntra(signal), request.signal);
    */
-  run(key: string, work: () => Promise<T>): Promise<T> {
-    const existing = this.#inFlight.get(key);
-    if (existing !== undefined) return existing;
-    if (this.#inFlight.size >= this.#maxKeys) return work();
-    let started: Promise<T>;
-    try {
-      started = work();
-    } catch (error) {
-      started = Promise.reject(error);
+  run(key: string, work: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
+    let flight = this.#inFlight.get(key);
+    // Everyone left a flight that has not settled yet: its work is stopping, so start afresh.
+    if (flight?.controller.signal.aborted === true) flight = undefined;
+    if (flight === undefined) {
+      if (this.#inFlight.size >= this.#maxKeys) return untilAborted(startWork(work, signal ?? new AbortController().signal), signal);
+      const controller = new AbortController();
+      const started: Flight<T> = { result: startWork(work, controller.signal), controller, waiting: 0, pinned: false };
+      this.#inFlight.set(key, started);
+      const forget = (): void => {
+        if (this.#inFlight.get(key) === started) this.#inFlight.delete(key);
+      };
+      started.result.then(forget, forget);
+      flight = started;
     }
-    this.#inFlight.set(key, started);
-    const forget = (): void => {
-      if (this.#inFlight.get(key) === started) this.#inFlight.delete(key);
+    return this.#join(flight, signal);
+  }
+
+  #join(flight: Flight<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (signal === undefined) {
+      flight.pinned = true;
+      return flight.result;
+    }
+    flight.waiting += 1;
+    const leave = (): void => {
+      flight.waiting -= 1;
+      if (flight.waiting === 0 && !flight.pinned) flight.controller.abort(signal.reason);
     };
-    started.then(forget, forget);
-    return started;
+    signal.addEventListener("abort", leave, { once: true });
+    const settled = (): void => signal.removeEventListener("abort", leave);
+    flight.result.then(settled, settled);
+    return untilAborted(flight.result, signal);
   }
 
   /** Forgets everything in flight (the work itself goes on). */
   clear(): void {
     this.#inFlight.clear();
+  }
+}
+
+function startWork<T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+  try {
+    return work(signal);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

@@ -39,7 +39,7 @@ export class OboExchanger {
    * @throws EntraError, classified, after any retries
    */
   exchange(user: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<CachedToken> {
-    return this.options.cache.getOrAcquire(user.token, scopes, undefined, new Date(user.expiresAt * 1000), () => this.acquire(user, scopes, signal));
+    return this.options.cache.getOrAcquire(user.token, scopes, undefined, new Date(user.expiresAt * 1000), (shared) => this.acquire(user, scopes, shared), signal);
   }
 
   private async acquire(user: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date; scopes: readonly string[] }> {

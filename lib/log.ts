@@ -26,7 +26,10 @@ export type LogSink = (level: LogLevel, event: string, fields: Record<string, un
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 const SECRET_FIELD = /(token|secret|password|assertion|authorization|cookie|code_verifier|client_assertion|^code$|key$)/i;
-const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+// A JOSE header ("eyJ" is base64url for '{"') and two to four more segments, any of them
+// empty: JWTs (header.payload.signature) and the facade's own sealed values, compact JWE
+// with \`alg: dir\` (header..iv.ciphertext.tag), whose second segment is always empty.
+const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*){2,4}/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 
 /** Masks token-shaped substrings of `text`. */

@@ -82,7 +82,14 @@ export function authorizeHandler(facade: Facade): WebHandler {
       throw error;
     }
 
-    const pending: PendingAuthorization = { c: client.clientId, r: redirectUri, cc: challenge, s: scopes, ...(state === undefined ? {} : { st: state }) };
+    const pending: PendingAuthorization = {
+      c: client.clientId,
+      r: redirectUri,
+      cc: challenge,
+      s: scopes,
+      ...(state === undefined ? {} : { st: state }),
+      ...(requestedRedirect === undefined ? { ro: 1 as const } : {}),
+    };
     if (await hasApproval(facade, request, client.clientId, redirectUri)) {
       context.log.info("oauth.consent_remembered", { client: client.clientName, redirectHost: new URL(redirectUri).host });
       return redirectToEntra(facade, pending);

@@ -26,6 +26,8 @@ export interface AuthorizationCode {
   readonly ec: string;
   /** The facade's PKCE verifier for Entra's code. */
   readonly ev: string;
+  /** 1 when the authorization request omitted redirect_uri. */
+  readonly ro?: 1;
 }
 
 /** What Entra's error codes at the callback become for the client. Entra's text never leaves. */
@@ -78,7 +80,7 @@ export function callbackHandler(facade: Facade): WebHandler {
     const entraCode = parameters.get("code");
     if (entraCode === undefined || entraCode === "") return errorPage(400, "Invalid sign-in response", "The identity provider sent no code.");
 
-    const code: AuthorizationCode = { c: state.c, r: state.r, cc: state.cc, s: state.s, ec: entraCode, ev: state.ev };
+    const code: AuthorizationCode = { c: state.c, r: state.r, cc: state.cc, s: state.s, ec: entraCode, ev: state.ev, ...(state.ro === 1 ? { ro: 1 as const } : {}) };
     const sealed = await (await facade.sealer()).seal("code", { ...code }, LIFETIMES.code);
     context.log.info("oauth.code_issued", { redirectHost: new URL(state.r).host });
     return redirectToClient(state.r, { code: sealed, state: state.st }, facade.issuer, headers);

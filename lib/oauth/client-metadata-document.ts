@@ -7,6 +7,7 @@
  * so a document must not ask for any token endpoint authentication, and,
  * as the draft requires of every document, must carry no shared secret.
  */
+import { DISGUISING_CHARACTERS } from "./display-text.js";
 import { checkRedirectUri, RedirectUriError } from "./redirect-uris.js";
 
 /** Why a metadata URL or document was refused. */
@@ -216,8 +217,7 @@ function optionalText(fields: Record<string, unknown>, name: string, invalid: Re
   const value = fields[name];
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value.trim() === "" || value.length > MAX_NAME_LENGTH) return invalid(`${name} must be a string of 1-${MAX_NAME_LENGTH} characters`);
-  // Control and bidirectional-override characters would let a name disguise itself on the consent page.
-  if (/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) return invalid(`${name} must not contain control or direction-override characters`);
+  if (DISGUISING_CHARACTERS.test(value)) return invalid(`${name} must not contain control or direction-override characters`);
   return value;
 }
 

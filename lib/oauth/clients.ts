@@ -5,6 +5,7 @@
  * `client_id` URL. Either way any instance can recognise any client.
  */
 import { isClientMetadataUrl } from "./client-metadata.js";
+import { DISGUISING_CHARACTERS } from "./display-text.js";
 import { checkRedirectUri, RedirectUriError } from "./redirect-uris.js";
 import { UnsealError, type Sealer } from "./sealing.js";
 
@@ -186,8 +187,8 @@ export class ClientRegistry {
 
 function optionalText(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || value.length > MAX_TEXT || /[\u0000-\u001f]/.test(value)) {
-    throw new RegistrationError("invalid_client_metadata", `${field} must be text of at most ${MAX_TEXT} characters.`);
+  if (typeof value !== "string" || value.length > MAX_TEXT || DISGUISING_CHARACTERS.test(value)) {
+    throw new RegistrationError("invalid_client_metadata", `${field} must be text of at most ${MAX_TEXT} characters, without control or direction-override characters.`);
   }
   return value.trim() === "" ? undefined : value;
 }

@@ -12,7 +12,7 @@ import { redirectToClient } from "./errors.js";
 import type { Facade } from "./facade.js";
 import { ParameterError, readForm, type Parameters } from "./forms.js";
 import { errorPage } from "./pages.js";
-import { redirectToEntra, type PendingAuthorization } from "./sign-in.js";
+import { pendingFieldsOf, redirectToEntra, type PendingAuthorization } from "./sign-in.js";
 
 /**
  * Whether a POST was sent by a page of this origin. Browsers set
@@ -54,6 +54,6 @@ export function consentHandler(facade: Facade): WebHandler {
     if (decision !== "approve") return errorPage(400, "Invalid answer", "Choose Allow or Deny.");
     const remembered = form.get("remember") === "on" ? [await rememberApproval(facade, request, pending.c, pending.r)] : [];
     context.log.info("oauth.consent_approved", { redirectHost: new URL(pending.r).host, remembered: remembered.length > 0 });
-    return redirectToEntra(facade, { c: pending.c, r: pending.r, cc: pending.cc, s: pending.s, ...(pending.st === undefined ? {} : { st: pending.st }) }, remembered);
+    return redirectToEntra(facade, pendingFieldsOf(pending), remembered);
   };
 }

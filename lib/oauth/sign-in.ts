@@ -21,6 +21,20 @@ export interface PendingAuthorization {
   readonly s: string[];
   /** The client's state, echoed back. */
   readonly st?: string;
+  /** 1 when the request omitted redirect_uri (the client registered one): /token then may omit it too (RFC 6749 section 4.1.3). */
+  readonly ro?: 1;
+}
+
+/** Exactly the fields of a pending authorization (an unsealed one also carries `iat` and `exp`). */
+export function pendingFieldsOf(pending: PendingAuthorization): PendingAuthorization {
+  return {
+    c: pending.c,
+    r: pending.r,
+    cc: pending.cc,
+    s: pending.s,
+    ...(pending.st === undefined ? {} : { st: pending.st }),
+    ...(pending.ro === 1 ? { ro: 1 as const } : {}),
+  };
 }
 
 /** The state sent to Entra. Sealed as `authorization`. */

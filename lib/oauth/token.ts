@@ -66,7 +66,7 @@ export function tokenHandler(facade: Facade): WebHandler {
 
 async function redeemCode(facade: Facade, form: Parameters, clientId: string, request: Request, context: RequestContext): Promise<Response> {
   const verifier = required(form, "code_verifier");
-  const redirectUri = required(form, "redirect_uri");
+  const redirectUri = form.get("redirect_uri");
   let code: AuthorizationCode;
   try {
     code = await (await facade.sealer()).unseal<AuthorizationCode>("code", required(form, "code"));
@@ -75,7 +75,9 @@ async function redeemCode(facade: Facade, form: Parameters, clientId: string, re
     throw new OAuthFailure("invalid_grant", "The authorization code is invalid or expired.");
   }
   if (code.c !== clientId) throw new OAuthFailure("invalid_grant", "The authorization code was issued to another client.");
-  if (code.r !== redirectUri) throw new OAuthFailure("invalid_grant", "redirect_uri does not match the authorization request.");
+  // RFC 6749 section 4.1.3: redirect_uri is required here, and must match, if the authorization request carried it.
+  if (redirectUri === undefined && code.ro !== 1) throw new OAuthFailure("invalid_request", "redirect_uri is required.");
+  if (redirectUri !== undefined && code.r !== redirectUri) throw new OAuthFailure("invalid_grant", "redirect_uri does not match the authorization request.");
   if (!verifierMatches(verifier, code.cc)) throw new OAuthFailure("invalid_grant", "code_verifier does not match the code_challenge.");
 
   const tokens = await callEntra(

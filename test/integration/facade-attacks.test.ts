@@ -125,6 +125,15 @@ describe("the facade refuses attacks", function () {
       const huge = await fetch(new URL("/register", kit.baseUrl), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: "x".repeat(20_000) }) });
       assert.equal(huge.status, 400);
     });
+
+    for (const [label, name] of [["a right-to-left override", "Contoso \u202Eexe.lanretni"], ["a first-strong isolate", "Contoso\u2068 Admin"], ["a C1 control", "Contoso\u0085"]]) {
+      it(`refuses a client_name with ${label}, which could disguise it on the consent page`, async () => {
+        const answer = await register(kit, { client_name: name, redirect_uris: [REDIRECT] });
+        assert.equal(answer.status, 400);
+        assert.equal(answer.body["error"], "invalid_client_metadata");
+        assert.match(String(answer.body["error_description"]), /client_name/);
+      });
+    }
   });
 
   describe("/authorize before the client and redirect URI are validated: errors stay on our page", () => {
@@ -325,6 +334,26 @@ describe("the facade refuses attacks", function () {
   });
 
   describe("/token", () => {
+    it("redeems without redirect_uri a code whose authorization request omitted it (one registered URI), and with it only if it matches", async () => {
+      const single = String((await register(kit, { redirect_uris: [REDIRECT] })).body["client_id"]);
+      const obtain = async (): Promise<{ code: string; verifier: string }> => {
+        const pkce = newPkcePair();
+        const redirect = await facadeBrowser(kit, { user: "alice" })(
+          authorizeUrl(kit, { response_type: "code", client_id: single, code_challenge: pkce.challenge, code_challenge_method: "S256", state: "s2" }),
+        );
+        assert.equal(`${redirect.origin}${redirect.pathname}`, REDIRECT, "sent to the one registered URI");
+        return { code: redirect.searchParams.get("code")!, verifier: pkce.verifier };
+      };
+      const first = await obtain();
+      const other = await token(kit, { grant_type: "authorization_code", code: first.code, code_verifier: first.verifier, client_id: single, redirect_uri: "https://app.example/cb" });
+      assert.equal(other.body["error"], "invalid_grant", "a redirect_uri, if sent, must still match");
+      const without = await token(kit, { grant_type: "authorization_code", code: first.code, code_verifier: first.verifier, client_id: single });
+      assert.equal(without.status, 200, JSON.stringify(without.body));
+      const second = await obtain();
+      const withIt = await token(kit, { grant_type: "authorization_code", code: second.code, code_verifier: second.verifier, client_id: single, redirect_uri: REDIRECT });
+      assert.equal(withIt.status, 200, JSON.stringify(withIt.body));
+    });
+
     it("refuses a replayed code", async () => {
       const { code, verifier } = await obtainCode(kit, clientId);
       const first = await token(kit, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
@@ -344,6 +373,7 @@ describe("the facade refuses attacks", function () {
         [{ client_id: clientId, redirect_uri: REDIRECT, code_verifier: newPkcePair().verifier }, "invalid_grant"],
         [{ client_id: clientId, redirect_uri: REDIRECT, code_verifier: "plain-verifier-is-not-a-challenge" }, "invalid_grant"],
         [{ client_id: clientId, redirect_uri: REDIRECT }, "invalid_request"],
+        [{ client_id: clientId, code_verifier: verifier }, "invalid_request"],
       ];
       for (const [fields, error] of attempts) {
         const answer = await token(kit, { grant_type: "authorization_code", code, ...fields });

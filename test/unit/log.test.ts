@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createLogger, redactText, redactValue } from "../../lib/log.js";
+import { generateKeyringJson, parseKeyring, Sealer } from "../../lib/oauth/sealing.js";
 
 const JWT = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFiYyJ9.eyJzdWIiOiJhbGljZSIsImF1ZCI6ImFwaTovL3gifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ";
 
@@ -9,6 +10,14 @@ describe("log redaction", () => {
     assert.ok(!text.includes(JWT.slice(0, 30)));
     assert.ok(!text.includes("abcdefgh12345678"));
     assert.match(text, /\[redacted-jwt\]/);
+  });
+
+  it("masks the facade's sealed values (compact JWE with an empty key segment) inside any string", async () => {
+    const sealed = await new Sealer(parseKeyring(generateKeyringJson())).seal("refresh", { c: "client", s: "scope" }, 3600);
+    assert.equal(sealed.split(".")[1], "", "a dir-mode JWE: the encrypted-key segment is empty");
+    const text = redactText(`grant_type=refresh_token&refresh_token=${sealed}&client_id=x`);
+    for (const segment of sealed.split(".").filter((part) => part.length >= 8)) assert.ok(!text.includes(segment), "no segment left");
+    assert.match(text, /refresh_token=\[redacted-jwt\]&client_id=x/);
   });
 
   it("drops credential-named fields whole, at any depth", () => {

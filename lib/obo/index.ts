@@ -83,6 +83,7 @@ function explain(error: unknown, token: ValidatedToken, scopes: readonly string[
       options.log.error("obo.app_credential_refused", { aadsts: error.aadstsText, description: error.details.description });
       return new NeedError("This server's own Microsoft Entra registration or credential is misconfigured; contact its operator (the server log has the details).");
     default:
-      return new NeedError(`The exchange for a ${api} token failed (${error.aadstsText || "unknown reason"}); contact the server's operator if it persists.`);
+      // The AADSTS code and text stay in the log line above: they can name tenant policies and app ids.
+      return new NeedError(`The exchange for a ${api} token failed; contact the server's operator if it persists (the server log has the details).`);
   }
 }

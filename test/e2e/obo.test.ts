@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { FIC_IDENTITY, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, ORDERS_IDENTIFIER_URI } from "../../dev/defaults.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
+import { defineTool, obo } from "../../lib/mcp/index.js";
 import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "../../dev/managed-identity/index.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
@@ -128,6 +129,28 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
         assert.doesNotMatch(answer.text, /AADSTS|Trace ID|Correlation ID/);
       });
     }
+
+    it("any other Entra refusal (here AADSTS500011, an API unknown in the tenant): a generic message, the details only in the log", async () => {
+      const unknownApi = defineTool({
+        name: "unknown_api",
+        description: "Asks for a token for an API the tenant does not have",
+        input: {},
+        needs: { api: obo(["api://00000000-0000-4000-8000-00000000dead/Thing.Read"]) },
+        async run() {
+          return "unreachable";
+        },
+      });
+      const other = await startProxyKit(standIn, { server: { name: "unknown-api", version: "1", tools: [unknownApi] } });
+      try {
+        const answer = await callTool(other.mcpUrl, await standIn.mintAccessToken({ user: "alice" }), "unknown_api");
+        assert.equal(answer.isError, true);
+        assert.match(answer.text, /exchange for a api:\/\/00000000-0000-4000-8000-00000000dead token failed; contact the server's operator/);
+        assert.doesNotMatch(answer.text, /AADSTS|Trace ID|Correlation ID|500011/);
+        assert.match(other.logs.text(), /obo\.failed[\s\S]*AADSTS500011/, "the operator finds the code in the log");
+      } finally {
+        await other.close();
+      }
+    });
 
     it("retries a short throttle once and succeeds", async () => {
       standIn.fail({ kind: "throttled", retryAfterSeconds: 1 }, { grantType: "obo", times: 1 });

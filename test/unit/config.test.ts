@@ -54,6 +54,24 @@ describe("configuration", () => {
     }
   });
 
+  it("refuses the metadata-document private-host allow-list in Azure, and accepts it locally", () => {
+    const proxyInAzure = {
+      AUTH_MODE: "proxy",
+      ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      ENTRA_CLIENT_ID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+      FIC_IDENTITY_CLIENT_ID: "f1c00000-0000-4000-8000-0000000000f1",
+      KEY_VAULT_URL: "https://contoso-kv.vault.azure.net",
+      WEBSITE_INSTANCE_ID: "abc",
+      WEBSITE_HOSTNAME: "contoso-mcp.azurewebsites.net",
+    };
+    assert.equal(loadConfig(proxyInAzure).runningInAzure, true, "the same settings without the allow-list load");
+    const error = configError({ ...proxyInAzure, OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: "10.0.0.5:8443" });
+    assert.equal(error.setting, "OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS");
+    assert.match(error.message, /refused in Azure/);
+    const { WEBSITE_INSTANCE_ID: _azure, WEBSITE_HOSTNAME: _host, ...local } = proxyInAzure;
+    assert.doesNotThrow(() => loadConfig({ ...local, OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: "localhost:8443" }));
+  });
+
   it("requires a public URL in Azure when the platform gives no host name", () => {
     const error = configError({ AUTH_MODE: "none", WEBSITE_INSTANCE_ID: "abc" });
     assert.equal(error.setting, "PUBLIC_BASE_URL");

@@ -61,7 +61,8 @@ export async function measureMemory(entra: BenchEntra, mode: MemoryMode, users: 
         } else if (message.type === "done") resolve({ samples: message.samples, retries: message.retries });
         else if (message.type === "failed") reject(new Error(`memory probe (${mode}) failed: ${message.message}`));
       });
-      child.once("exit", (code) => reject(new Error(`memory probe (${mode}) exited with code ${code}`)));
+      // A probe killed from outside (SIGTERM/SIGKILL, the OOM killer) or aborted by V8 (SIGABRT) has no exit code: name the signal.
+      child.once("exit", (code, signal) => reject(new Error(`memory probe (${mode}) exited ${signal === null ? `with code ${code}` : `on ${signal}`} before reporting`)));
     });
     const first = samples[0]!;
     const last = samples[samples.length - 1]!;

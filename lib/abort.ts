@@ -52,3 +52,25 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
     );
   });
 }
+
+/**
+ * Runs `work` with a signal that aborts when `caller` does (with its reason)
+ * or after `timeoutMs` (with a `TimeoutError`, as `AbortSignal.timeout`
+ * would), and lets go of both when `work` settles. Unlike
+ * `AbortSignal.any([caller, AbortSignal.timeout(ms)])`, nothing stays attached
+ * to `caller` afterwards: Node keeps every signal `any` derived from a
+ * long-lived one (nodejs/node#55351), and the timer does not outlive the work.
+ */
+export async function withCallerAndDeadline<T>(caller: AbortSignal | undefined, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
+  const onCallerAbort = (): void => controller.abort(caller?.reason);
+  if (caller?.aborted === true) onCallerAbort();
+  else caller?.addEventListener("abort", onCallerAbort, { once: true });
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    caller?.removeEventListener("abort", onCallerAbort);
+  }
+}

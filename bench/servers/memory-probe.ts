@@ -67,7 +67,6 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: "warn" });
   const log = createLogger("warn", consoleSink);
   const secrets = createSecretSource({ settings: config.secrets, env: process.env, log });
-  const signal = new AbortController().signal;
   let handle: (token: string) => Promise<void>;
   let accounts: (() => Promise<number>) | undefined;
   if (mode === "kit") {
@@ -77,7 +76,10 @@ async function main(): Promise<void> {
       const outcome = await auth.gate!(new Request("http://127.0.0.1/mcp", { method: "POST", headers: { authorization: `Bearer ${bearer}` } }), context);
       const token = validatedTokenOf(outcome instanceof Response ? undefined : outcome);
       if (token === undefined) throw new Error(`the gate refused a token: ${outcome instanceof Response ? await outcome.text() : "?"}`);
-      await auth.services!.onBehalfOf.exchange(token, [BENCH_DOWNSTREAM_SCOPE], signal);
+      // A signal per user, as obo() passes each tool call's own: one long-lived signal shared by every
+      // exchange would collect a WeakRef per exchange in its dependant set (AbortSignal.any in the token
+      // client; nodejs/node#55351, #64476), ~60 bytes per user that production never keeps.
+      await auth.services!.onBehalfOf.exchange(token, [BENCH_DOWNSTREAM_SCOPE], new AbortController().signal);
     };
   } else {
     const credential = new ClientSecretCredential(() => secrets.get("entra-client-secret"));
@@ -86,7 +88,11 @@ async function main(): Promise<void> {
       const result = await client.acquireTokenOnBehalfOf({ oboAssertion: bearer, scopes: [BENCH_DOWNSTREAM_SCOPE] });
       if (result === null || result.accessToken === "") throw new Error("MSAL returned no token");
     };
-    accounts = async () => (await client.getTokenCache().getAllAccounts()).length;
+    // getAllAccounts() is quadratic in the accounts cached (it lists every token per account): about two
+    // minutes at 4,000 accounts, inside the timed interval. The storage's account keys are a cheap count.
+    const cache = client.getTokenCache();
+    const storage = (cache as unknown as { storage?: { getAccountKeys?: () => string[] } }).storage;
+    accounts = async () => storage?.getAccountKeys?.().length ?? (await cache.getAllAccounts()).length;
   }
 
   const pending = new Map<number, (tokens: readonly string[]) => void>();

@@ -103,6 +103,8 @@ export class Directory {
   readonly tenants: ReadonlyMap<string, Tenant>;
   readonly applications: ReadonlyMap<string, Application>;
   readonly managedIdentities: readonly ManagedIdentity[];
+  /** Per tenant: users by lower-cased alias, upn and object id, the first user in directory order winning (as a scan would). */
+  readonly #usersByKey = new Map<string, Map<string, DevUser>>();
 
   constructor(tenants: readonly TenantConfig[], apps: readonly AppRegistrationConfig[], identities: readonly ManagedIdentityConfig[] = []) {
     if (tenants.length === 0) throw new Error("The Entra stand-in needs at least one tenant.");
@@ -117,6 +119,12 @@ export class Directory {
       });
     }
     this.tenants = tenantMap;
+    // A lookup per token request must not scan the directory: the benchmark runs 10,000+ users through it.
+    for (const tenant of tenantMap.values()) {
+      const index = new Map<string, DevUser>();
+      for (const user of tenant.users) for (const key of [user.alias.toLowerCase(), user.upn.toLowerCase(), user.oid]) if (!index.has(key)) index.set(key, user);
+      this.#usersByKey.set(tenant.id, index);
+    }
     const firstTenant = tenants[0]!.id.toLowerCase();
 
     const appMap = new Map<string, Application>();
@@ -215,7 +223,7 @@ export class Directory {
     const wanted = hint.trim().toLowerCase();
     const tenants = tenantId === undefined ? [...this.tenants.values()] : [this.tenant(tenantId)].filter((t): t is Tenant => t !== undefined);
     for (const tenant of tenants) {
-      const found = tenant.users.find((user) => user.alias.toLowerCase() === wanted || user.upn.toLowerCase() === wanted || user.oid === wanted);
+      const found = this.#usersByKey.get(tenant.id)?.get(wanted);
       if (found !== undefined) return found;
     }
     return undefined;

@@ -4,6 +4,7 @@
  * refresh token itself (to seal it for the client), which MSAL keeps hidden
  * in its cache.
  */
+import { withCallerAndDeadline } from "../abort.js";
 import type { Logger } from "../log.js";
 import type { AppCredential } from "./app-credential.js";
 import type { EntraAuthority } from "./authority.js";
@@ -47,28 +48,27 @@ export class EntraTokenClient {
     const endpoint = tenant === undefined ? this.options.authority.tokenEndpoint : this.options.authority.tokenEndpointFor(tenant);
     const credentialFields = await this.credentialFields(endpoint, signal);
     // The credential has deadlines of its own (secret cache, identity endpoint); Entra's starts now.
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
     const body = new URLSearchParams({ ...grant, client_id: this.options.clientId, ...credentialFields });
-    let response: Response;
-    let json: unknown;
-    try {
-      response = await this.fetchImpl(endpoint, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-        body,
-        redirect: "error",
-        signal: combined,
-      });
-    } catch (error) {
-      throw this.unreachable(grant, error);
-    }
-    try {
-      json = await response.json();
-    } catch (error) {
-      if (response.ok) throw this.unreachable(grant, error);
-      json = undefined;
-    }
+    const { response, json } = await withCallerAndDeadline(signal, this.timeoutMs, async (combined) => {
+      let response: Response;
+      try {
+        response = await this.fetchImpl(endpoint, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+          body,
+          redirect: "error",
+          signal: combined,
+        });
+      } catch (error) {
+        throw this.unreachable(grant, error);
+      }
+      try {
+        return { response, json: (await response.json()) as unknown };
+      } catch (error) {
+        if (response.ok) throw this.unreachable(grant, error);
+        return { response, json: undefined };
+      }
+    });
     if (!response.ok) {
       const failure = classifyEntraError(response.status, json, response.headers.get("retry-after"));
       this.options.log.warn("entra.token_request_failed", {

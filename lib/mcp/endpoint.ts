@@ -78,12 +78,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       context.log.warn("mcp.request_rejected", { reason: "host_or_origin", host: request.headers.get("host"), origin: request.headers.get("origin") });
       return withSecurityHeaders(rejected);
     }
-    // Authentication comes before anything else is read: an anonymous client learns nothing and makes the server parse nothing.
-    const authInfo = auth.gate === undefined ? undefined : await auth.gate(request, context);
-    if (authInfo instanceof Response) return authInfo;
+    // GET (an SSE stream) and DELETE (a session) are refused for everyone alike: the answer tells nothing
+    // about the caller, and a client probing GET learns at once that this server has no stream to offer.
     if (request.method !== "POST") {
       return jsonRpcError(405, TRANSPORT_ERROR, "Method not allowed: this server is stateless, send every message as a POST.", { Allow: "POST" });
     }
+    // Authentication comes before the body is read: an anonymous client makes the server parse nothing.
+    const authInfo = auth.gate === undefined ? undefined : await auth.gate(request, context);
+    if (authInfo instanceof Response) return authInfo;
     if (mediaType(request) !== "application/json") {
       return jsonRpcError(415, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json");
     }

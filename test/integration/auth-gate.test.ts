@@ -240,6 +240,18 @@ describe("the token gate at /mcp", function () {
     assert.equal(standIn.activity.counts().jwks - before, 1);
   });
 
+  it("answers GET and DELETE with 405 and Allow: POST, signed in or not", async () => {
+    const token = await standIn.mintAccessToken({ user: "alice" });
+    for (const method of ["GET", "DELETE"]) {
+      for (const headers of [{}, { authorization: `Bearer ${token}` }] as Array<Record<string, string>>) {
+        const response = await fetch(kit.mcpUrl, { method, headers });
+        assert.equal(response.status, 405, `${method} ${JSON.stringify(Object.keys(headers))}`);
+        assert.equal(response.headers.get("allow"), "POST");
+        assert.equal(response.headers.get("www-authenticate"), null);
+      }
+    }
+  });
+
   describe("the API's base scope", () => {
     const refusals: Array<[string, () => Promise<string>, RegExp]> = [
       ["a delegated token without scp", () => standIn.mintAccessToken({ user: "alice", scopes: [] }), /lacks the mcp\.access scope/],

@@ -14,6 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { dropConnection, sendJson, sleep } from "../http.js";
 import { createLoopbackListener, type LoopbackListener } from "../listener.js";
+import { FaultSwitches } from "../fault-switches.js";
 import { ensureDevTls } from "../tls.js";
 import { GRAPH_APP_ID, GRAPH_RESOURCE, type DevUser, type Directory } from "../entra/directory.js";
 import { TokenRejected, type VerifiedToken } from "../entra/jwt.js";
@@ -74,12 +75,6 @@ export interface DownstreamFaultFilter {
   readonly times?: number;
 }
 
-interface FaultEntry {
-  readonly fault: DownstreamFault;
-  readonly filter: DownstreamFaultFilter;
-  hits: number;
-}
-
 const ME_SCOPES = ["User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All", "Directory.Read.All"];
 
 function decodeUnverified(token: string): Record<string, unknown> | undefined {
@@ -109,7 +104,7 @@ export class FakeGraph {
   readonly #entra: TokenAuthority;
   readonly #ordersResource: string;
   readonly #ordersScope: string;
-  #faults: FaultEntry[] = [];
+  readonly #faults = new FaultSwitches<DownstreamFault, "me" | "orders">();
 
   /** @internal Use {@link startFakeGraph}. */
   constructor(options: FakeGraphOptions, tls: { cert: string; key: string } | undefined) {
@@ -148,15 +143,11 @@ export class FakeGraph {
 
   /** Makes matching calls fail or slow down. Returns a function that removes the switch. */
   fail(fault: DownstreamFault, filter: DownstreamFaultFilter = {}): () => void {
-    const entry: FaultEntry = { fault, filter, hits: 0 };
-    this.#faults.push(entry);
-    return () => {
-      this.#faults = this.#faults.filter((candidate) => candidate !== entry);
-    };
+    return this.#faults.add(fault, filter.times, (route) => filter.route === undefined || filter.route === route);
   }
 
   clearFaults(): void {
-    this.#faults = [];
+    this.#faults.clear();
   }
 
   /** Forgets accepted and rejected calls. */
@@ -177,17 +168,6 @@ export class FakeGraph {
     await this.#listener.stop();
   }
 
-  #takeFaults(route: "me" | "orders"): DownstreamFault[] {
-    const struck: DownstreamFault[] = [];
-    for (const entry of [...this.#faults]) {
-      if (entry.filter.route !== undefined && entry.filter.route !== route) continue;
-      entry.hits++;
-      struck.push(entry.fault);
-      if (entry.filter.times !== undefined && entry.hits >= entry.filter.times) this.#faults = this.#faults.filter((candidate) => candidate !== entry);
-    }
-    return struck;
-  }
-
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", this.origin);
     const route = url.pathname === "/v1.0/me" ? "me" : url.pathname === "/api/orders" ? "orders" : undefined;
@@ -200,7 +180,7 @@ export class FakeGraph {
       sendJson(response, 405, graphError("Request_BadRequest", "Only GET is supported by the fake.", requestId, request), { Allow: "GET" });
       return;
     }
-    const faults = this.#takeFaults(route);
+    const faults = this.#faults.take(route);
     for (const fault of faults) if (fault.kind === "delay") await sleep(fault.ms);
     const terminal = faults.find((fault) => fault.kind !== "delay");
     if (terminal?.kind === "drop") {

@@ -41,6 +41,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
 import { DEV_TENANT_ID } from "../defaults.js";
+import { FaultSwitches } from "../fault-switches.js";
 import { dropConnection, sendJson } from "../http.js";
 import { createLoopbackListener, type LoopbackListener } from "../listener.js";
 import { ensureDevTls } from "../tls.js";
@@ -122,7 +123,7 @@ export class FakeKeyVault {
   readonly #listener: LoopbackListener;
   readonly #acceptToken: (token: string) => boolean | Promise<boolean>;
   readonly #challenge: string;
-  #faults: { fault: VaultFault; times: number | undefined; hits: number }[] = [];
+  readonly #faults = new FaultSwitches<VaultFault>();
 
   /** @internal Use {@link startFakeKeyVault}. */
   constructor(options: FakeKeyVaultOptions & { readonly tls: { readonly cert: string; readonly key: string } }) {
@@ -179,15 +180,11 @@ export class FakeKeyVault {
 
   /** Makes the next `times` requests (default: all, until removed) meet `fault`; returns its remover. */
   fail(fault: VaultFault, times?: number): () => void {
-    const entry = { fault, times, hits: 0 };
-    this.#faults.push(entry);
-    return () => {
-      this.#faults = this.#faults.filter((candidate) => candidate !== entry);
-    };
+    return this.#faults.add(fault, times);
   }
 
   clearFaults(): void {
-    this.#faults = [];
+    this.#faults.clear();
   }
 
   /** Forgets recorded requests and token requests (not the contents). */
@@ -239,10 +236,7 @@ export class FakeKeyVault {
     };
 
     let forbidden = false;
-    for (const entry of [...this.#faults]) {
-      entry.hits++;
-      if (entry.times !== undefined && entry.hits >= entry.times) this.#faults = this.#faults.filter((candidate) => candidate !== entry);
-      const fault = entry.fault;
+    for (const fault of this.#faults.take()) {
       if (fault.kind === "delay") {
         await delayWhileConnected(request, fault.ms);
         if (request.socket.destroyed) return;

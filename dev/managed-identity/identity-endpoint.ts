@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { FaultSwitches } from "../fault-switches.js";
 import { dropConnection, sendJson, sleep } from "../http.js";
 import { createLoopbackListener, type LoopbackListener } from "../listener.js";
 import type { ManagedIdentity } from "../entra/directory.js";
@@ -64,7 +65,7 @@ export class ManagedIdentityEndpoint {
   readonly #listener: LoopbackListener;
   readonly #entra: ManagedIdentityIssuer;
   readonly #path: string;
-  #faults: { fault: IdentityFault; times: number | undefined; hits: number }[] = [];
+  readonly #faults = new FaultSwitches<IdentityFault>();
 
   /** @internal Use {@link startManagedIdentityEndpoint}. */
   constructor(options: ManagedIdentityEndpointOptions) {
@@ -99,15 +100,11 @@ export class ManagedIdentityEndpoint {
 
   /** Makes the next `times` requests (default: all, until removed) fail or slow down. */
   fail(fault: IdentityFault, times?: number): () => void {
-    const entry = { fault, times, hits: 0 };
-    this.#faults.push(entry);
-    return () => {
-      this.#faults = this.#faults.filter((candidate) => candidate !== entry);
-    };
+    return this.#faults.add(fault, times);
   }
 
   clearFaults(): void {
-    this.#faults = [];
+    this.#faults.clear();
   }
 
   reset(): void {
@@ -142,15 +139,13 @@ export class ManagedIdentityEndpoint {
       sendJson(response, status, { statusCode: status, message, correlationId: randomUUID() }, { "Cache-Control": "" , Pragma: "" });
     };
 
-    for (const entry of [...this.#faults]) {
-      entry.hits++;
-      if (entry.times !== undefined && entry.hits >= entry.times) this.#faults = this.#faults.filter((candidate) => candidate !== entry);
-      if (entry.fault.kind === "delay") await sleep(entry.fault.ms);
-      else if (entry.fault.kind === "drop") {
+    for (const fault of this.#faults.take()) {
+      if (fault.kind === "delay") await sleep(fault.ms);
+      else if (fault.kind === "drop") {
         dropConnection(request, response);
         return;
       } else {
-        answer(entry.fault.status ?? 500, "The fake identity endpoint is failing on purpose.");
+        answer(fault.status ?? 500, "The fake identity endpoint is failing on purpose.");
         return;
       }
     }

@@ -433,6 +433,8 @@ export function loadConfig(env: Environment = process.env): KitConfig {
       : parseHostnames("MCP_ALLOWED_HOSTS", rawHosts);
   const rawOrigins = read("MCP_ALLOWED_ORIGINS");
   const rawBodyLimit = read("MCP_MAX_BODY_BYTES");
+  // The example tools read these when they run; a typo should stop the app now, not fail a call later.
+  for (const name of ["GRAPH_BASE_URL", "ORDERS_API_URL"] as const) checkDownstreamUrl(name, read(name), runningInAzure);
 
   return {
     publicBaseUrl,
@@ -452,6 +454,20 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     cache: readOboCacheSettings(read, runningInAzure),
     secrets: readSecretSettings(read),
   };
+}
+
+function checkDownstreamUrl(name: SettingName, raw: string | undefined, runningInAzure: boolean): void {
+  if (raw === undefined) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  const allowed = url !== undefined && (url.protocol === "https:" || (url.protocol === "http:" && !runningInAzure)) && url.username === "" && url.password === "";
+  if (!allowed) {
+    throw new ConfigError(name, `got ${JSON.stringify(raw)}, expected an absolute https URL without credentials${runningInAzure ? "" : " (http is accepted locally)"}`);
+  }
 }
 
 function readSecretSettings(read: (name: SettingName) => string | undefined): SecretSettings {

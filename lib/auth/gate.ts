@@ -86,6 +86,14 @@ export function createGate(resource: ProtectedResource, validator: AccessTokenVa
   };
 }
 
+/**
+ * 401 `invalid_token` for a token that passed the gate but that Entra then
+ * refused (expired or revoked meanwhile): the client refreshes and retries.
+ */
+export function invalidTokenResponse(resource: ProtectedResource, description: string): Response {
+  return challenge(resource, description);
+}
+
 function challenge(resource: ProtectedResource, invalidTokenDescription?: string): Response {
   const parameters =
     invalidTokenDescription === undefined

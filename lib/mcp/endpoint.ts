@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { createMcpHandler, hostHeaderValidationResponse, isInitializeRequest, originValidationResponse } from "@modelcontextprotocol/server";
 import type { McpSettings } from "../config.js";
 import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
-import type { Gate } from "../auth/gate.js";
+import { invalidTokenResponse, type Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
@@ -110,8 +110,21 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
 
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.
-    environments.set(request, { log: context.log });
-    const response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
+    let signInRequired: string | undefined;
+    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description) });
+    let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
+    if (auth.resource !== undefined && callsTools(message)) {
+      // A token Entra refused during the call becomes a 401, so that the client refreshes it and
+      // retries, where a tool error would leave the user to sign in by hand. A JSON answer is
+      // complete here; an SSE answer (2025-era clients) is held until its first event, which for a
+      // need refused before the tool ran is the tool's result.
+      response = await withFirstEvent(response);
+      if (signInRequired !== undefined) {
+        await response.body?.cancel();
+        context.log.info("auth.refused", { reason: "token refused by Entra during the call" });
+        return withSecurityHeaders(invalidTokenResponse(auth.resource, signInRequired));
+      }
+    }
     if (response.ok && isInitializeRequest(message) && !response.headers.has("mcp-session-id")) {
       // 2025-era clients open a session with `initialize`; without an Mcp-Session-Id they (and the
       // conformance suite) assume they cannot run several streams in one conversation. The ID only
@@ -122,6 +135,30 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     }
     return withSecurityHeaders(response);
   };
+}
+
+function callsTools(message: unknown): boolean {
+  return (Array.isArray(message) ? message : [message]).some((item) => typeof item === "object" && item !== null && (item as { method?: unknown }).method === "tools/call");
+}
+
+/** `response` unchanged unless it streams events: then the same stream, its first chunk already read. */
+async function withFirstEvent(response: Response): Promise<Response> {
+  if (response.body === null || !(response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream")) return response;
+  const reader = response.body.getReader();
+  const first = await reader.read();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(first.value);
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
 function refusedMethod(message: unknown): { reason: string; id: string | number | null } | undefined {

@@ -61,6 +61,19 @@ export class NeedError extends Error {
   }
 }
 
+/**
+ * A need cannot be met with the caller's token any more (Entra refused it as
+ * expired or revoked, although it passed the gate): the client must get a
+ * new one. `/mcp` answers such a call with 401 `invalid_token`, so that the
+ * client refreshes and retries, rather than with a tool error.
+ */
+export class SignInRequiredError extends NeedError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SignInRequiredError";
+  }
+}
+
 /** The signed-in user, as far as the token says. */
 export interface SignedInUser {
   /** Object id: stable id of the user in the tenant. */

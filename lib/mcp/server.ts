@@ -20,7 +20,7 @@ import type { AuthMode } from "../config.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
-import { NeedError, resolveNeeds, type NeedServices } from "./needs.js";
+import { NeedError, resolveNeeds, SignInRequiredError, type NeedServices } from "./needs.js";
 import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
 
@@ -55,6 +55,8 @@ export interface McpServerDefinition {
 /** Per-request values the tool wrappers need. */
 export interface ToolCallEnvironment {
   readonly log: Logger;
+  /** Told when a tool's need found the caller's token refused by Entra (see SignInRequiredError). */
+  readonly onSignInRequired?: (description: string) => void;
 }
 
 /** How the server authenticates callers; fixed for the life of the endpoint. */
@@ -169,6 +171,7 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
         }
         return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
       } catch (error) {
+        if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
         return failure(log, tool.name, error);
       } finally {
         cancelled.removeEventListener("abort", onCancel);

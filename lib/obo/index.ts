@@ -12,7 +12,7 @@ import type { EntraAuthority } from "../entra/authority.js";
 import { EntraError } from "../entra/errors.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
-import { NeedError, type NeedServices } from "../mcp/needs.js";
+import { NeedError, SignInRequiredError, type NeedServices } from "../mcp/needs.js";
 import { SecretUnavailableError } from "../secrets/source.js";
 import type { ClaimsChallenges } from "./claims-challenges.js";
 import { OboExchanger } from "./exchange.js";
@@ -74,7 +74,7 @@ function explain(error: unknown, token: ValidatedToken, scopes: readonly string[
           "Sign out of this server in your MCP client and sign in again; the extra check will be asked for.",
       );
     case "invalid_grant":
-      return new NeedError(`Your sign-in can no longer be used to call ${api} (it expired or was revoked). Sign in to this server again.`);
+      return new SignInRequiredError(`Your sign-in can no longer be used to call ${api} (it expired or was revoked). Sign in to this server again.`);
     case "throttled":
       return new NeedError(`Microsoft Entra is limiting requests right now; try again in ${error.details.retryAfterSeconds ?? 30} seconds.`);
     case "unavailable":

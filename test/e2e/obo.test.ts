@@ -16,6 +16,19 @@ import { callTool } from "../support/mcp-calls.js";
 import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
 
+/** A tools/call as a 2025-11-25 client sends it (after its initialize), with its HTTP answer. */
+async function legacyToolCall(mcpUrl: URL | string, token: string, name: string): Promise<{ status: number; challenge: string | null; body: string }> {
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+  const initialize = await fetch(mcpUrl, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "legacy", version: "1" } } }),
+  });
+  assert.equal(initialize.status, 200, await initialize.text());
+  const response = await fetch(mcpUrl, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name, arguments: {} } }) });
+  return { status: response.status, challenge: response.headers.get("www-authenticate"), body: await response.text() };
+}
+
 /** Runs `count` tasks with at most `width` at a time. */
 async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(count);
@@ -117,7 +130,6 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
     const cases: Array<[string, Parameters<EntraStandIn["fail"]>[0], RegExp]> = [
       ["consent required", "consent_required", /not consented[\s\S]*adminconsent\?client_id=/],
       ["MFA required (Conditional Access)", { kind: "mfa_required", code: 50079 }, /sign in again[\s\S]*extra check/],
-      ["an expired or revoked sign-in", "invalid_grant", /Sign in to this server again/],
       ["long throttling", { kind: "throttled", retryAfterSeconds: 30 }, /try again in 30 seconds/],
     ];
     for (const [label, fault, expected] of cases) {
@@ -150,6 +162,26 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
       } finally {
         await other.close();
       }
+    });
+
+    it("an expired or revoked sign-in: 401 invalid_token, so the client refreshes and retries, for both protocol eras", async () => {
+      standIn.fail("invalid_grant", { grantType: "obo" });
+      const answer = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "revoked-sign-in" } }), "graph_me");
+      assert.equal(answer.status, 401, answer.body);
+      const challenge = answer.headers.get("www-authenticate") ?? "";
+      assert.match(challenge, /^Bearer error="invalid_token"/);
+      assert.match(challenge, /resource_metadata="/);
+      assert.match(challenge, /Sign in to this server again/);
+      assert.doesNotMatch(answer.body + challenge, /AADSTS|Trace ID|Correlation ID/);
+
+      // A 2025-11-25 client (initialize, then tools/call on the legacy path) gets the same 401.
+      const legacy = await legacyToolCall(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "revoked-legacy" } }), "graph_me");
+      assert.equal(legacy.status, 401, legacy.body);
+      assert.match(legacy.challenge ?? "", /error="invalid_token"/);
+
+      standIn.clearFaults();
+      const fresh = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "after-refresh" } }), "graph_me");
+      assert.equal(fresh.isError, false, fresh.text);
     });
 
     it("retries a short throttle once and succeeds", async () => {

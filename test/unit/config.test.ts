@@ -45,6 +45,9 @@ describe("configuration", () => {
       [{ MCP_ALLOWED_ORIGINS: "contoso.example:8443" }, "MCP_ALLOWED_ORIGINS", /host name/],
       [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL", /one of debug, info, warn, error/],
       [{ AUTH_MODE: "open" }, "AUTH_MODE", /one of proxy, direct, none/],
+      [{ GRAPH_BASE_URL: "graph.microsoft.com/v1.0" }, "GRAPH_BASE_URL", /absolute https URL/],
+      [{ ORDERS_API_URL: "ftp://orders.contoso.example/api" }, "ORDERS_API_URL", /absolute https URL/],
+      [{ ORDERS_API_URL: "https://user:pass@orders.contoso.example/api" }, "ORDERS_API_URL", /without credentials/],
     ];
     for (const [env, setting, expected] of cases) {
       const error = configError({ AUTH_MODE: "none", ...env });

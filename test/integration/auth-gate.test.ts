@@ -4,12 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { base64url, SignJWT, importJWK, exportJWK } from "jose";
+import { base64url, decodeJwt, SignJWT, importJWK, exportJWK } from "jose";
 import { z } from "zod";
 import { DEV_TENANT_ID, KIT_CLIENT_ID, KIT_IDENTIFIER_URI, KIT_SCOPE_URI, OTHER_TENANT_ID } from "../../dev/defaults.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
 import { defineTool } from "../../lib/mcp/index.js";
-import { user } from "../../lib/mcp/needs.js";
+import { accessToken, claim, user } from "../../lib/mcp/needs.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { startKit, type RunningKit } from "../support/kit.js";
 
@@ -45,6 +45,25 @@ const writer = defineTool({
   requires: { scopes: ["orders.write"] },
   async run() {
     return "written";
+  },
+});
+
+const claimsProbe = defineTool({
+  name: "claims_probe",
+  description: "Reports what its claim() and accessToken() needs received",
+  input: {},
+  needs: { groups: claim<string[]>("groups"), scp: claim<string>("scp"), raw: accessToken() },
+  async run(_args, { groups, scp, raw }) {
+    return { groupsIsArray: Array.isArray(groups), groups, scp, rawLength: raw.length, rawParts: raw.split(".").length };
+  },
+});
+const needsMissingClaim = defineTool({
+  name: "needs_missing_claim",
+  description: "Needs a claim no token carries",
+  input: {},
+  needs: { department: claim("extension_department") },
+  async run() {
+    return "unreachable";
   },
 });
 
@@ -106,7 +125,7 @@ async function startDirectKit(standIn: EntraStandIn, env: Record<string, string>
       ENTRA_JWKS_COOLDOWN_SECONDS: "0.3",
       ...env,
     },
-    server: { name: "gate-test", version: "1", tools: [whoami, adminOnly, writer] },
+    server: { name: "gate-test", version: "1", tools: [whoami, adminOnly, writer, claimsProbe, needsMissingClaim] },
   });
 }
 
@@ -250,6 +269,31 @@ describe("the token gate at /mcp", function () {
         assert.equal(response.headers.get("www-authenticate"), null);
       }
     }
+  });
+
+  describe("what tools can ask for", () => {
+    it("hands claim() a list claim as an array, claim() a string claim as the token has it, and accessToken() the caller's token", async () => {
+      const token = await standIn.mintAccessToken({ user: "alice" });
+      const answer = await post(kit, `Bearer ${token}`, "claims_probe");
+      assert.equal(answer.status, 200, answer.body);
+      const result = (JSON.parse(answer.body) as { result: { isError?: boolean; content: Array<{ text: string }> } }).result;
+      assert.notEqual(result.isError, true, answer.body);
+      const seen = JSON.parse(result.content[0]!.text) as Record<string, unknown>;
+      assert.equal(seen["groupsIsArray"], true);
+      assert.deepEqual(seen["groups"], decodeJwt(token)["groups"]);
+      assert.equal(seen["scp"], decodeJwt(token)["scp"]);
+      assert.equal(seen["rawLength"], token.length, "the very token the client sent");
+      assert.equal(seen["rawParts"], 3);
+    });
+
+    it("answers a missing claim with a tool error naming it and listing the claims present", async () => {
+      const answer = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "alice" })}`, "needs_missing_claim");
+      assert.equal(answer.status, 200, answer.body);
+      const result = (JSON.parse(answer.body) as { result: { isError?: boolean; content: Array<{ text: string }> } }).result;
+      assert.equal(result.isError, true);
+      assert.match(result.content[0]!.text, /no "extension_department" claim/);
+      assert.match(result.content[0]!.text, /Claims present: .*\boid\b.*\btid\b/);
+    });
   });
 
   describe("the API's base scope", () => {

@@ -109,6 +109,32 @@ describe("the facade refuses attacks", function () {
     });
   });
 
+  it("allows cross-origin calls only where browser-based clients need them: metadata, /register, /token", async () => {
+    const corsOrigin = "https://inspector.example";
+    const allowed: Array<[string, string, RequestInit]> = [
+      ["GET", "/.well-known/oauth-authorization-server", {}],
+      ["GET", "/.well-known/oauth-protected-resource/mcp", {}],
+      ["OPTIONS", "/register", { headers: { "access-control-request-method": "POST" } }],
+      ["OPTIONS", "/token", { headers: { "access-control-request-method": "POST" } }],
+      ["POST", "/token", { headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=refresh_token&refresh_token=x&client_id=y" }],
+    ];
+    for (const [method, path, init] of allowed) {
+      const response = await fetch(new URL(path, kit.baseUrl), { ...init, method, headers: { origin: corsOrigin, ...(init.headers as Record<string, string> | undefined) } });
+      assert.equal(response.headers.get("access-control-allow-origin"), "*", `${method} ${path}`);
+      await response.body?.cancel();
+    }
+    const refused: Array<[string, string]> = [
+      ["GET", `/authorize?client_id=${encodeURIComponent(clientId)}`],
+      ["POST", "/consent"],
+      ["GET", "/auth/callback?state=x&code=y"],
+    ];
+    for (const [method, path] of refused) {
+      const response = await fetch(new URL(path, kit.baseUrl), { method, redirect: "manual", headers: { origin: corsOrigin } });
+      assert.equal(response.headers.get("access-control-allow-origin"), null, `${method} ${path}`);
+      await response.body?.cancel();
+    }
+  });
+
   describe("registration", () => {
     for (const uri of ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)", "data:text/html,x", "http://evil.example/cb", "https://ok.example/cb#frag", "file:///etc/passwd"]) {
       it(`refuses the redirect URI ${JSON.stringify(uri)}`, async () => {
@@ -320,6 +346,18 @@ describe("the facade refuses attacks", function () {
       assert.equal((await fetch(callback, { redirect: "manual", headers: { cookie: jar.header() } })).status, 400);
     });
 
+    it("maps Entra's interaction_required at the callback to interaction_required for the client, without Entra's text", async () => {
+      const jar = new CookieJar();
+      const callback = await approvedEntraRedirect(jar);
+      callback.searchParams.delete("code");
+      callback.searchParams.set("error", "interaction_required");
+      callback.searchParams.set("error_description", "AADSTS50076: Due to a configuration change made by your administrator, you must use multi-factor authentication");
+      const response = await fetch(callback, { redirect: "manual", headers: { cookie: jar.header() } });
+      const location = new URL(response.headers.get("location")!);
+      assert.equal(location.searchParams.get("error"), "interaction_required");
+      assert.doesNotMatch(location.href, /AADSTS|multi-factor/);
+    });
+
     it("maps Entra's consent error to access_denied for the client without Entra's text", async () => {
       const jar = new CookieJar();
       const callback = await approvedEntraRedirect(jar);
@@ -415,6 +453,17 @@ describe("the facade refuses attacks", function () {
       const refreshToken = String(tokens.body["refresh_token"]);
       assert.equal((await token(kit, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: "someone-else" })).body["error"], "invalid_grant");
       assert.equal((await token(kit, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId, scope: "mcp.access orders.write" })).body["error"], "invalid_scope");
+    });
+
+    it("answers Entra's MFA / Conditional Access demand at refresh with invalid_grant, so the client signs in again, without Entra's text", async () => {
+      const { code, verifier } = await obtainCode(kit, clientId);
+      const tokens = await token(kit, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
+      standIn.fail({ kind: "mfa_required" }, { grantType: "refresh_token", times: 1 });
+      const refused = await token(kit, { grant_type: "refresh_token", refresh_token: String(tokens.body["refresh_token"]), client_id: clientId });
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body["error"], "invalid_grant");
+      assert.match(String(refused.body["error_description"]), /sign-in must be repeated/);
+      assert.doesNotMatch(JSON.stringify(refused.body), /AADSTS|50076|Trace ID/);
     });
 
     it("refuses resource for another server, unknown grants, repeated parameters and client secrets", async () => {

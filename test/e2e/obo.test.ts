@@ -3,15 +3,16 @@
  * the kit against the Entra stand-in, the fake Graph and the fake orders API.
  */
 import assert from "node:assert/strict";
-import { FIC_IDENTITY, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, ORDERS_IDENTIFIER_URI } from "../../dev/defaults.js";
+import { generate } from "selfsigned";
+import { DEV_APPLICATIONS, FIC_IDENTITY, KIT_APP, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, ORDERS_IDENTIFIER_URI } from "../../dev/defaults.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
-import { defineTool, obo } from "../../lib/mcp/index.js";
+import { defineTool, msal, obo } from "../../lib/mcp/index.js";
 import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "../../dev/managed-identity/index.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { facadeBrowser, proxyEnv, startProxyKit } from "../support/facade.js";
 import { startHostProcess, type HostProcess } from "../support/host-process.js";
-import type { RunningKit } from "../support/kit.js";
+import { startKit, type RunningKit } from "../support/kit.js";
 import { callTool } from "../support/mcp-calls.js";
 import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
@@ -227,6 +228,63 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
     const text = kit.logs.text();
     assert.doesNotMatch(text, /eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}/);
     assert.ok(!text.includes(KIT_DEV_CLIENT_SECRET));
+  });
+
+  it("gives msal() tools one shared MSAL client, created on first use, configured with the kit's credential and authority", async () => {
+    const clients: unknown[] = [];
+    const appToken = defineTool({
+      name: "app_token",
+      description: "Gets an app-only token for the orders API with the shared MSAL client",
+      input: {},
+      needs: { client: msal() },
+      async run(_args, { client }) {
+        clients.push(client);
+        const result = await client.acquireTokenByClientCredential({ scopes: [`${ORDERS_IDENTIFIER_URI}/.default`] });
+        return result?.accessToken.split(".").length === 3 ? "app token" : "no token";
+      },
+    });
+    const msalKit = await startProxyKit(standIn, { server: { name: "msal", version: "1", tools: [appToken] } });
+    try {
+      const before = standIn.activity.records({ grantType: "client_credentials" }).length;
+      for (const user of ["alice", "bob"]) {
+        const answer = await callTool(msalKit.mcpUrl, await standIn.mintAccessToken({ user }), "app_token");
+        assert.equal(answer.isError, false, answer.text);
+        assert.match(answer.text, /app token/);
+      }
+      assert.equal(clients.length, 2);
+      assert.equal(clients[0], clients[1], "one client per process");
+      const requests = standIn.activity.records({ grantType: "client_credentials" }).slice(before);
+      assert.equal(requests.length, 1, "the second call is served from MSAL's cache");
+      assert.equal(requests[0]!.clientId, KIT_CLIENT_ID);
+      assert.equal(requests[0]!.clientAuth, "client_secret_post");
+    } finally {
+      await msalKit.close();
+    }
+  });
+
+  it("authenticates with a certificate (APP_CREDENTIAL=certificate, the PEM as a secret): no client secret anywhere", async () => {
+    const pems = await generate([{ name: "commonName", value: "kit app certificate" }], { keyType: "rsa", keySize: 2048, algorithm: "sha256" });
+    const withCert = await startDefaultStandIn({ applications: DEV_APPLICATIONS.map((app) => (app.clientId === KIT_CLIENT_ID ? { ...KIT_APP, certificates: [pems.cert] } : app)) });
+    const certGraph = await startFakeGraph({ entra: withCert });
+    const graphUrl = process.env["GRAPH_BASE_URL"];
+    process.env["GRAPH_BASE_URL"] = certGraph.graphBaseUrl;
+    const { ENTRA_CLIENT_SECRET: _secret, ...withoutSecret } = proxyEnv(withCert);
+    const certKit = await startKit({ env: { ...withoutSecret, APP_CREDENTIAL: "certificate", ENTRA_APP_CERTIFICATE: `${pems.private}\n${pems.cert}` } });
+    try {
+      const answer = await callTool(certKit.mcpUrl, await withCert.mintAccessToken({ user: "alice" }), "graph_me");
+      assert.equal(answer.isError, false, answer.text);
+      assert.equal(answer.structured?.["displayName"], "Alice Example");
+      const exchanges = withCert.activity.records({ grantType: "obo" });
+      assert.equal(exchanges.length, 1);
+      assert.equal(exchanges[0]!.clientAuth, "certificate");
+      assert.ok(!certKit.logs.text().includes(pems.private.split("\n")[1]!), "no key material in the log");
+    } finally {
+      if (graphUrl === undefined) delete process.env["GRAPH_BASE_URL"];
+      else process.env["GRAPH_BASE_URL"] = graphUrl;
+      await certKit.close();
+      await certGraph.close();
+      await withCert.close();
+    }
   });
 
   describe("across processes", () => {

@@ -75,6 +75,24 @@ describe("configuration", () => {
     assert.doesNotThrow(() => loadConfig({ ...local, OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: "localhost:8443" }));
   });
 
+  it("says which app credential setting is missing or malformed, at startup", () => {
+    const direct = { AUTH_MODE: "direct", ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", ENTRA_CLIENT_ID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301" };
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ APP_CREDENTIAL: "password" }, "APP_CREDENTIAL", /one of managed-identity, certificate, secret/],
+      [{ APP_CREDENTIAL: "managed-identity" }, "FIC_IDENTITY_CLIENT_ID", /missing; APP_CREDENTIAL=managed-identity needs the client id/],
+      [{ APP_CREDENTIAL: "managed-identity", FIC_IDENTITY_CLIENT_ID: "my-identity" }, "FIC_IDENTITY_CLIENT_ID", /expected a GUID/],
+      [{ APP_CREDENTIAL: "certificate", APP_CERTIFICATE_SECRET_NAME: "cert/../x" }, "APP_CERTIFICATE_SECRET_NAME", /Key Vault secret name/],
+      [{ WEBSITE_INSTANCE_ID: "abc", WEBSITE_HOSTNAME: "contoso-mcp.azurewebsites.net" }, "FIC_IDENTITY_CLIENT_ID", /missing/],
+    ];
+    for (const [env, setting, expected] of cases) {
+      const error = configError({ ...direct, ...env });
+      assert.equal(error.setting, setting, JSON.stringify(env));
+      assert.match(error.message, expected, JSON.stringify(env));
+    }
+    assert.equal(loadConfig({ ...direct }).credential?.kind, "secret", "locally the default is a client secret");
+    assert.equal(loadConfig({ ...direct, APP_CREDENTIAL: "certificate" }).credential?.certificateSecretName, "entra-app-certificate");
+  });
+
   it("requires a public URL in Azure when the platform gives no host name", () => {
     const error = configError({ AUTH_MODE: "none", WEBSITE_INSTANCE_ID: "abc" });
     assert.equal(error.setting, "PUBLIC_BASE_URL");

@@ -6,8 +6,15 @@ export interface CapturedLine {
   readonly text: string;
 }
 
+/** Every capture made in this test process, for the suite-wide log check (suite-log-hygiene.ts). */
+export const ALL_CAPTURES: LogCapture[] = [];
+
 export class LogCapture {
   readonly lines: CapturedLine[] = [];
+
+  constructor() {
+    ALL_CAPTURES.push(this);
+  }
 
   /** A sink for `createLogger`. */
   readonly sink: LogSink = (level, event, fields) => this.add(level, JSON.stringify({ event, ...fields }));

@@ -172,7 +172,7 @@ export class SecretHarvest {
   }
 }
 
-function fragmentsOf(secret: string): string[] {
+export function fragmentsOf(secret: string): string[] {
   const fragments = [secret];
   const segments = secret.split(".");
   if (segments.length >= 3 && segments[0]!.startsWith("eyJ")) {

@@ -55,6 +55,12 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
 
 async function main(): Promise<void> {
   const local = await localEntra(process.env);
+  // The example tools read their downstream URLs from the process environment when they run (as
+  // app settings in Azure), so the fake Graph and orders API must be there, not only in the config.
+  for (const name of ["GRAPH_BASE_URL", "ORDERS_API_URL"]) {
+    const value = local.env[name];
+    if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
+  }
   const config = loadConfig(local.env);
   const log = createLogger(config.logLevel, consoleSink);
   const host = createLocalHost({
@@ -81,7 +87,9 @@ async function main(): Promise<void> {
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,
       "  MCP Inspector  npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL above" + (config.authMode === "none" ? "" : ", then Open Auth Settings → Quick OAuth Flow"),
-      ...(local.services === undefined ? [] : ["  A token        npm run token -- alice   (prints an access token for curl as its last line)"]),
+      ...(local.services === undefined
+        ? []
+        : [`  A token        ${process.env["DEV_ENTRA_PORT"] ? `DEV_ENTRA_PORT=${process.env["DEV_ENTRA_PORT"]} ` : ""}npm run token -- alice   (prints an access token for curl as its last line)`]),
       "",
       "Press Ctrl+C to stop.",
       "",
@@ -103,6 +111,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EADDRINUSE") {
+    const port = (error as { port?: number }).port;
+    console.error(`Port ${port ?? "?"} is already in use (another npm start?). Choose other ports with PORT (the app, 7071) and DEV_ENTRA_PORT, DEV_GRAPH_PORT, DEV_IDENTITY_PORT (the stand-ins, 7443-7445).`);
+  } else {
+    console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  }
   process.exit(1);
 });

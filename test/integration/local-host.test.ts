@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { createLocalHost, type HostedEndpoint, type LocalHost } from "../../lib/host/server.js";
 import { freePort } from "../support/kit.js";
+import { callTool } from "../support/mcp-calls.js";
 
 const { HttpResponse } = azureFunctions;
 
@@ -125,27 +128,42 @@ describe("npm start", () => {
       assert.equal(tokenExit, 0);
       const token = tokenOutput.trim().split("\n").pop()!;
 
-      const meta = { "io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientInfo": { name: "curl", version: "1" }, "io.modelcontextprotocol/clientCapabilities": {} };
-      const call = await fetch(`http://localhost:${port}/mcp`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          "mcp-protocol-version": "2026-07-28",
-          "mcp-method": "tools/call",
-          "mcp-name": "whoami",
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "whoami", arguments: {}, _meta: meta } }),
-      });
-      assert.equal(call.status, 200);
-      const body = (await call.json()) as { result: { structuredContent: { name: string } } };
-      assert.equal(body.result.structuredContent.name, "Alice Example");
+      const mcpUrl = `http://localhost:${port}/mcp`;
+      const me = await callTool(mcpUrl, token, "whoami");
+      assert.equal(me.status, 200, me.body);
+      assert.equal(me.structured?.["name"], "Alice Example");
+      // The On-Behalf-Of examples reach the fake Graph and orders API that npm start runs.
+      const profile = await callTool(mcpUrl, token, "graph_me");
+      assert.equal(profile.isError, false, profile.text);
+      assert.equal(profile.structured?.["displayName"], "Alice Example");
+      const orders = await callTool(mcpUrl, token, "list_orders", { top: 5 });
+      assert.equal(orders.isError, false, orders.text);
+      assert.ok(Array.isArray(orders.structured?.["orders"]));
     } finally {
       child.kill("SIGTERM");
     }
     const [code] = (await once(child, "exit")) as [number | null];
     assert.equal(code, 0, output);
+  });
+
+  it("says which settings move the ports when one is in use, instead of a stack trace", async function () {
+    this.timeout(20_000);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, PORT: String(port), AUTH_MODE: "none" }, stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const [code] = (await once(child, "exit")) as [number | null];
+      assert.equal(code, 1, output);
+      assert.match(output, new RegExp(`Port ${port} is already in use`));
+      assert.match(output, /PORT .*DEV_ENTRA_PORT/);
+      assert.doesNotMatch(output, /\n\s+at /, "no stack trace");
+    } finally {
+      taken.close();
+    }
   });
 
   it("serves /mcp on PORT, prints the MCP URL and stops cleanly on SIGTERM", async function () {

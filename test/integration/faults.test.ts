@@ -15,6 +15,7 @@ import { startFakeKeyVault, type FakeKeyVault } from "../../dev/key-vault/index.
 import { createLogger } from "../../lib/log.js";
 import { defineTool, ToolError, type AnyTool } from "../../lib/mcp/index.js";
 import { obo } from "../../lib/obo/need.js";
+import { newPkcePair } from "../../lib/oauth/pkce.js";
 import { generateKeyringJson } from "../../lib/oauth/sealing.js";
 import { keyVaultSecrets } from "../../lib/secrets/index.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
@@ -149,6 +150,31 @@ describe("dependency outages", function () {
       const renewed = await refresh(kit, signedIn);
       assert.equal(renewed.status, 200, renewed.text);
       assert.equal(typeof renewed.body["access_token"], "string");
+    });
+
+    it("answers a code redemption with 503 temporarily_unavailable while Entra is down, and redeems the same code once it is back", async () => {
+      const clientId = signedIn.clientInformation()!.client_id;
+      const pkce = newPkcePair();
+      const authorize = new URL("/authorize", kit.baseUrl);
+      authorize.search = new URLSearchParams({ response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: pkce.challenge, code_challenge_method: "S256" }).toString();
+      const code = (await facadeBrowser(kit, { user: "alice" })(authorize)).searchParams.get("code")!;
+      const redeem = (): Promise<Response> =>
+        fetch(new URL("/token", kit.baseUrl), {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "authorization_code", code, code_verifier: pkce.verifier, client_id: clientId, redirect_uri: REDIRECT }),
+        });
+      await standIn.stop();
+      const refused = await redeem();
+      const text = await refused.text();
+      assert.equal(refused.status, 503, text);
+      assert.equal((JSON.parse(text) as Record<string, unknown>)["error"], "temporarily_unavailable");
+      assert.ok(Number(refused.headers.get("retry-after")) > 0);
+      assert.doesNotMatch(text, /AADSTS|ECONNREFUSED|localhost/);
+      await standIn.start();
+      const redeemed = await redeem();
+      assert.equal(redeemed.status, 200, await redeemed.clone().text());
+      assert.equal(typeof ((await redeemed.json()) as Record<string, unknown>)["access_token"], "string");
     });
 
     it("turns an On-Behalf-Of exchange into a tool error saying Entra is unreachable, and exchanges again once it is back", async () => {

@@ -1,31 +1,66 @@
 /**
- * Deadlines and cancellation for work that may ignore its abort signal.
- * Several SDKs the kit calls (@azure/identity's managed identity client,
- * node-redis, DNS lookups) do not stop when asked, and a Function instance
- * must never hang on one of them.
+ * Deadlines and cancellation for outbound work and tool calls.
+ *
+ * The signal handed to the work always aborts the way `AbortSignal.timeout`
+ * does at the deadline (a `TimeoutError`), or with the caller's reason when
+ * the caller gives up first, and lets go of both when the work settles. Unlike
+ * `AbortSignal.any([caller, AbortSignal.timeout(ms)])`, nothing stays attached
+ * to a long-lived caller signal afterwards (Node keeps every signal `any`
+ * derived from one: nodejs/node#55351) and no timer outlives the work.
  */
 
+/** A signal for one piece of work, and the function that detaches it once the work is over. */
+function deadlineSignal(caller: AbortSignal | undefined, timeoutMs: number, onTimeout?: () => void): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => {
+    controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms`, "TimeoutError"));
+    onTimeout?.();
+  }, timeoutMs);
+  const onCallerAbort = (): void => controller.abort(caller?.reason);
+  if (caller?.aborted === true) onCallerAbort();
+  else caller?.addEventListener("abort", onCallerAbort, { once: true });
+  return {
+    signal: controller.signal,
+    release: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener("abort", onCallerAbort);
+    },
+  };
+}
+
 /**
- * Runs `work` with a signal that aborts after `timeoutMs`, and rejects with
- * `timeoutError()` at that moment even if `work` ignores the signal.
+ * Runs `work` with a signal that aborts when `caller` does or after
+ * `timeoutMs`; for work that honours its signal (fetch), whose own error
+ * then says what happened.
+ */
+export async function withCallerAndDeadline<T>(caller: AbortSignal | undefined, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { signal, release } = deadlineSignal(caller, timeoutMs);
+  try {
+    return await work(signal);
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Runs `work` with a signal that aborts when `caller` (if given) does or after
+ * `timeoutMs`, and rejects with `timeoutError()` at the deadline even if
+ * `work` ignores its signal: several SDKs the kit calls (@azure/identity's
+ * managed identity client, node-redis) and tools written by users do not stop
+ * when asked, and a Function instance must never hang on one of them. A
+ * caller giving up aborts the signal only; the work decides how to end.
  *
  * @example
  * await withDeadline(1000, () => new StoreTimeoutError("table get", 1000), (signal) => client.getEntity(pk, rk, { abortSignal: signal }));
  */
-export async function withDeadline<T>(timeoutMs: number, timeoutError: () => Error, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      const error = timeoutError();
-      controller.abort(error);
-      reject(error);
-    }, timeoutMs);
-  });
+export async function withDeadline<T>(timeoutMs: number, timeoutError: () => Error, work: (signal: AbortSignal) => Promise<T>, caller?: AbortSignal): Promise<T> {
+  let expire: (error: Error) => void = () => undefined;
+  const expired = new Promise<never>((_resolve, reject) => (expire = reject));
+  const { signal, release } = deadlineSignal(caller, timeoutMs, () => expire(timeoutError()));
   try {
-    return await Promise.race([work(controller.signal), expired]);
+    return await Promise.race([work(signal), expired]);
   } finally {
-    clearTimeout(timer);
+    release();
   }
 }
 
@@ -51,26 +86,4 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undef
       },
     );
   });
-}
-
-/**
- * Runs `work` with a signal that aborts when `caller` does (with its reason)
- * or after `timeoutMs` (with a `TimeoutError`, as `AbortSignal.timeout`
- * would), and lets go of both when `work` settles. Unlike
- * `AbortSignal.any([caller, AbortSignal.timeout(ms)])`, nothing stays attached
- * to `caller` afterwards: Node keeps every signal `any` derived from a
- * long-lived one (nodejs/node#55351), and the timer does not outlive the work.
- */
-export async function withCallerAndDeadline<T>(caller: AbortSignal | undefined, timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new DOMException(`The operation timed out after ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
-  const onCallerAbort = (): void => controller.abort(caller?.reason);
-  if (caller?.aborted === true) onCallerAbort();
-  else caller?.addEventListener("abort", onCallerAbort, { once: true });
-  try {
-    return await work(controller.signal);
-  } finally {
-    clearTimeout(timer);
-    caller?.removeEventListener("abort", onCallerAbort);
-  }
 }

@@ -30,8 +30,8 @@ function devPort(env: Environment, name: string, fallback: number): number {
 }
 
 /** Starts the stand-ins when the environment names no Entra tenant, and returns the settings that point the app at them. */
-async function localEntra(env: Environment): Promise<{ services: DevServices | undefined; env: Environment }> {
-  if (env["AUTH_MODE"] === "none" || env["ENTRA_TENANT_ID"] !== undefined || env["WEBSITE_INSTANCE_ID"] !== undefined) return { services: undefined, env };
+async function localEntra(env: Environment): Promise<{ services: DevServices | undefined; settings: Environment }> {
+  if (env["AUTH_MODE"] === "none" || env["ENTRA_TENANT_ID"] !== undefined || env["WEBSITE_INSTANCE_ID"] !== undefined) return { services: undefined, settings: {} };
   const services = await startDevServices({
     ports: {
       entra: devPort(env, "DEV_ENTRA_PORT", DEV_PORTS.entra),
@@ -41,30 +41,27 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
   });
   return {
     services,
-    env: {
+    settings: {
       AUTH_MODE: "proxy",
       ENTRA_TENANT_ID: DEV_TENANT_ID,
       ENTRA_CLIENT_ID: KIT_CLIENT_ID,
       ENTRA_AUTHORITY_HOST: services.entra.origin,
       ENTRA_CLIENT_SECRET: KIT_DEV_CLIENT_SECRET,
       ...(services.graph === undefined ? {} : { GRAPH_BASE_URL: services.graph.graphBaseUrl, ORDERS_API_URL: services.graph.ordersUrl }),
-      ...env,
     },
   };
 }
 
 async function main(): Promise<void> {
   const local = await localEntra(process.env);
-  // The example tools read their downstream URLs from the process environment when they run (as
-  // app settings in Azure), so the fake Graph and orders API must be there, not only in the config.
-  for (const name of ["GRAPH_BASE_URL", "ORDERS_API_URL"]) {
-    const value = local.env[name];
-    if (process.env[name] === undefined && value !== undefined) process.env[name] = value;
-  }
-  const config = loadConfig(local.env);
+  // The stand-ins' settings become environment variables, as app settings are in Azure: the config,
+  // the secret source and the tools (which read their downstream URLs when they run) all see them.
+  // What the environment already sets wins.
+  for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
+  const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, consoleSink);
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, env: local.env, log }) }),
+    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
   await host.listen(config.port);
 

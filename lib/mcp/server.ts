@@ -16,6 +16,7 @@ import {
   type ServerOptions,
 } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { withDeadline } from "../abort.js";
 import type { AuthMode } from "../config.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
@@ -143,27 +144,19 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const log = environment.log.child({ tool: tool.name });
       const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
-      // The tool's signal aborts when the client cancels or the deadline passes. One controller and
-      // one timer cleared at the end: AbortSignal.timeout's timer would outlive the call (every
-      // call leaving one behind for a minute), and AbortSignal.any costs more than a listener.
-      const stop = new AbortController();
-      const cancelled = ctx.mcpReq.signal;
-      const onCancel = (): void => stop.abort(cancelled.reason);
-      if (cancelled.aborted) onCancel();
-      else cancelled.addEventListener("abort", onCancel, { once: true });
       try {
-        const base = toolContext(log, ctx, stop.signal);
-        const expire = (): void => stop.abort(new DOMException(`${tool.name} timed out`, "TimeoutError"));
-        const value: unknown = await withinDeadline(timeoutMs, tool.name, expire, async () => {
-          const needs = await resolveNeeds(tool.needs ?? {}, {
-            token: validatedTokenOf(ctx.http?.authInfo),
-            authMode: auth.mode,
-            log,
-            signal: base.signal,
-            services: auth.services,
-          });
-          return tool.run(args as Record<string, unknown>, { ...needs, ...base });
-        });
+        // The tool's signal aborts when the client cancels or the deadline passes; at the deadline the
+        // call ends even if the tool ignores its signal (lib/abort.ts).
+        const value: unknown = await withDeadline(
+          timeoutMs,
+          () => new ToolError(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`),
+          async (signal) => {
+            const base = toolContext(log, ctx, signal);
+            const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal, services: auth.services });
+            return tool.run(args as Record<string, unknown>, { ...needs, ...base });
+          },
+          ctx.mcpReq.signal,
+        );
         if (outputSchema === undefined) return unstructuredResult(value as UnstructuredReturn);
         const checked = outputSchema.safeParse(value);
         if (!checked.success) {
@@ -173,31 +166,9 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
       } catch (error) {
         if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
         return failure(log, tool.name, error);
-      } finally {
-        cancelled.removeEventListener("abort", onCancel);
       }
     },
   );
-}
-
-/**
- * Runs `work`, giving up when `timeoutMs` passes even if the tool ignores
- * its signal: a Function instance must never hang on one call. `onExpiry`
- * runs first, to abort the tool's signal.
- */
-async function withinDeadline<T>(timeoutMs: number, toolName: string, onExpiry: () => void, work: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      onExpiry();
-      reject(new ToolError(`${toolName} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`));
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([work(), expired]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function toolContext(log: Logger, ctx: ServerContext, signal: AbortSignal): ToolContext {

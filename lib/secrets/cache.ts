@@ -28,7 +28,7 @@
  * life of the process; names come from code and configuration, not from
  * requests, so the map stays as small as the set of secrets the app uses.
  */
-import { untilAborted } from "../abort.js";
+import { untilAborted, withDeadline } from "../abort.js";
 import type { Logger } from "../log.js";
 import { isSecretName, SecretUnavailableError, type SecretSource } from "./source.js";
 
@@ -216,24 +216,17 @@ export class CachedSecretSource implements SecretSource {
   }
 
   async #fetchWithDeadline(name: string): Promise<FetchResult> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<FetchResult>((resolve) => {
-      timer = setTimeout(() => {
-        const reason = `${this.description} did not answer within ${this.#fetchTimeoutMs} ms`;
-        controller.abort(new DOMException(reason, "TimeoutError"));
-        resolve({ kind: "failed", reason });
-      }, this.#fetchTimeoutMs);
-    });
+    const reason = `${this.description} did not answer within ${this.#fetchTimeoutMs} ms`;
+    const fetching = (signal: AbortSignal): Promise<FetchResult> =>
+      this.#fetcher(name, signal).catch((error: unknown): FetchResult => ({ kind: "failed", reason: `reading from ${this.description} failed (${errorName(error)})` }));
     try {
-      const fetching = this.#fetcher(name, controller.signal).catch(
-        (error: unknown): FetchResult => ({ kind: "failed", reason: `reading from ${this.description} failed (${errorName(error)})` }),
-      );
-      return await Promise.race([fetching, deadline]);
-    } finally {
-      clearTimeout(timer);
+      return await withDeadline(this.#fetchTimeoutMs, () => new Error(reason), fetching);
+    } catch {
+      // Only the deadline rejects: the fetcher's own failures are results above.
+      return { kind: "failed", reason };
     }
   }
+
 }
 
 function toCached(result: Extract<FetchResult, { kind: "value" }>, now: number): CachedValue {

@@ -74,6 +74,36 @@ export class SignInRequiredError extends NeedError {
   }
 }
 
+/**
+ * A need (or a downstream the kit calls for the user: a gateway server, an
+ * OpenAPI operation) cannot go on until the user grants more: consent to a
+ * downstream scope (AADSTS65001), a Conditional Access claims challenge
+ * (AADSTS50076/50079), or a scope a downstream answered 403
+ * `insufficient_scope` for.
+ *
+ * The contract between whoever meets the refusal and `/mcp`: `scopes` holds
+ * every downstream scope (full form) the call needs, `claims` the pending
+ * claims challenge when there is one. `/mcp` may answer the call with a 403
+ * step-up challenge; where it does not, the message is the tool result.
+ */
+export class StepUpRequiredError extends NeedError {
+  constructor(
+    message: string,
+    readonly stepUp: {
+      /** Why more is needed. */
+      readonly reason: "consent_required" | "claims_challenge" | "insufficient_scope";
+      /** Every downstream scope the call needs, full form (`https://graph.microsoft.com/User.Read`). */
+      readonly scopes: readonly string[];
+      /** The claims challenge Entra sent (a JSON string), to carry to the next `/authorize`. */
+      readonly claims?: string;
+    },
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "StepUpRequiredError";
+  }
+}
+
 /** The signed-in user, as far as the token says. */
 export interface SignedInUser {
   /** Object id: stable id of the user in the tenant. */

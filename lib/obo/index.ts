@@ -12,7 +12,7 @@ import type { EntraAuthority } from "../entra/authority.js";
 import { EntraError } from "../entra/errors.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
-import { NeedError, SignInRequiredError, type NeedServices } from "../mcp/needs.js";
+import { NeedError, SignInRequiredError, StepUpRequiredError, type NeedServices } from "../mcp/needs.js";
 import { SecretUnavailableError } from "../secrets/source.js";
 import type { ClaimsChallenges } from "./claims-challenges.js";
 import { OboExchanger } from "./exchange.js";
@@ -64,14 +64,16 @@ function explain(error: unknown, token: ValidatedToken, scopes: readonly string[
   options.log.warn("obo.failed", { failure: error.failure, aadsts: error.aadstsText, api, scopes });
   switch (error.failure) {
     case "consent_required":
-      return new NeedError(
+      return new StepUpRequiredError(
         `You have not consented to let this server use ${api} (${permissions}) on your behalf. Sign in to this server again to grant it; ` +
           `if your organisation requires an administrator's approval, an administrator can grant it for everyone at ${options.authority.adminConsentUrl(token.tenantId)}`,
+        { reason: "consent_required", scopes },
       );
     case "interaction_required":
-      return new NeedError(
+      return new StepUpRequiredError(
         `Your organisation requires you to sign in again, with an extra check (for example multi-factor authentication), before this server may call ${api} for you. ` +
           "Sign out of this server in your MCP client and sign in again; the extra check will be asked for.",
+        { reason: "claims_challenge", scopes, ...(error.details.claims === undefined ? {} : { claims: error.details.claims }) },
       );
     case "invalid_grant":
       return new SignInRequiredError(`Your sign-in can no longer be used to call ${api} (it expired or was revoked). Sign in to this server again.`);

@@ -20,7 +20,9 @@
  *   must sign in again.
  *
  * A refresh whose call to Entra fails gives its token back (the record is
- * deleted), so the client can retry with it. Concurrent uses on one instance
+ * deleted), so the client can retry with it. Authorization codes go through
+ * the same ledger without a grace window: a code redeemed twice revokes the
+ * family its first redemption started (RFC 6749 section 4.1.2). Concurrent uses on one instance
  * share one call (single flight); on different instances the later one waits
  * for the first one's answer in the store.
  *
@@ -28,7 +30,7 @@
  * ledger is refused as temporarily unavailable, and a revocation that cannot
  * be recorded is not reported as done. See SEALED-FORMATS.md for the records.
  */
-import { createHash, hkdfSync, randomBytes } from "node:crypto";
+import { createHash, hkdfSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { EnvelopeRejectedError, openBytes, sealBytes } from "../cache/envelope.js";
@@ -85,6 +87,15 @@ export interface RefreshLedgerOptions {
   readonly waitMs?: number;
   /** First pause between two looks at the store while waiting, ms (default 50, doubling up to 500). */
   readonly pollMs?: number;
+}
+
+/** How one use is judged. */
+export interface RotateOptions {
+  /**
+   * false: no grace window for this value, every second use is a replay (an
+   * authorization code, which RFC 6749 section 4.1.2 makes strictly single use).
+   */
+  readonly repeats?: boolean;
 }
 
 /** The ids and key one presented token maps to. */
@@ -144,10 +155,13 @@ export class RefreshLedger {
    * if (rotation.outcome !== "rotated") throw new OAuthFailure("invalid_grant", "...");
    * @throws LedgerUnavailableError when the store cannot be consulted; whatever `issue` throws.
    */
-  rotate(token: PresentedRefreshToken, issue: (signal: AbortSignal) => Promise<TokenResponseBody>, signal?: AbortSignal): Promise<Rotation> {
+  rotate(token: PresentedRefreshToken, issue: (signal: AbortSignal) => Promise<TokenResponseBody>, signal?: AbortSignal, options: RotateOptions = {}): Promise<Rotation> {
     const records = recordsOf(token.value);
+    const graceMs = options.repeats === false ? 0 : this.#graceMs;
+    // Without a grace window every second use is a replay, parallel ones on this instance included.
+    if (graceMs === 0) return this.#rotate(token, records, issue, signal ?? new AbortController().signal, 0);
     // Parallel uses of one token on this instance share one rotation.
-    return this.#flights.run(records.used, (shared) => this.#rotate(token, records, issue, shared), signal);
+    return this.#flights.run(records.used, (shared) => this.#rotate(token, records, issue, shared, graceMs), signal);
   }
 
   /**
@@ -160,17 +174,17 @@ export class RefreshLedger {
     await this.#call(() => this.#store.putIfAbsent(familyRecord(family), { value: instant(now), expiresOn: now + this.#denyMs }));
   }
 
-  async #rotate(token: PresentedRefreshToken, records: TokenRecords, issue: (signal: AbortSignal) => Promise<TokenResponseBody>, signal: AbortSignal): Promise<Rotation> {
+  async #rotate(token: PresentedRefreshToken, records: TokenRecords, issue: (signal: AbortSignal) => Promise<TokenResponseBody>, signal: AbortSignal, graceMs: number): Promise<Rotation> {
     if ((await this.#call(() => this.#store.get(familyRecord(token.family)))) !== undefined) return { outcome: "revoked" };
     // A first use given back (its call to Entra failed) between our two looks lets us claim again; a few rounds at most.
     for (let round = 0; round < 3; round++) {
       const usedAt = this.#now();
       const claimed = await this.#call(() => this.#store.putIfAbsent(records.used, { value: instant(usedAt), expiresOn: token.expiresOn }));
-      if (claimed) return this.#firstUse(records, usedAt, issue, signal);
+      if (claimed) return this.#firstUse(records, usedAt, issue, signal, graceMs);
       const marker = await this.#call(() => this.#store.get(records.used));
       if (marker === undefined) continue;
       const firstUse = instantOf(marker.value);
-      if (this.#graceMs === 0 || firstUse === undefined || this.#now() - firstUse > this.#graceMs) {
+      if (graceMs === 0 || firstUse === undefined || this.#now() - firstUse > graceMs) {
         await this.revokeFamily(token.family);
         this.#log.warn("oauth.refresh_replayed", { family: fingerprint(token.family), firstUsedSecondsAgo: firstUse === undefined ? undefined : Math.round((this.#now() - firstUse) / 1000) });
         return { outcome: "replayed" };
@@ -186,7 +200,7 @@ export class RefreshLedger {
     throw new LedgerUnavailableError();
   }
 
-  async #firstUse(records: TokenRecords, usedAt: number, issue: (signal: AbortSignal) => Promise<TokenResponseBody>, signal: AbortSignal): Promise<Rotation> {
+  async #firstUse(records: TokenRecords, usedAt: number, issue: (signal: AbortSignal) => Promise<TokenResponseBody>, signal: AbortSignal, graceMs: number): Promise<Rotation> {
     let body: TokenResponseBody;
     try {
       body = await issue(signal);
@@ -196,10 +210,10 @@ export class RefreshLedger {
       throw error;
     }
     const issuedAt = this.#now();
-    if (this.#graceMs > 0) {
+    if (graceMs > 0) {
       const sealed = sealBytes(records.answerKey, answerContext(records.answer), Buffer.from(JSON.stringify({ b: body, i: issuedAt, u: usedAt })));
       // The answer stands even if it cannot be kept for repeats: a repeat elsewhere then gets a sibling.
-      await this.#call(() => this.#store.putIfAbsent(records.answer, { value: sealed, expiresOn: issuedAt + this.#graceMs })).catch(() => undefined);
+      await this.#call(() => this.#store.putIfAbsent(records.answer, { value: sealed, expiresOn: issuedAt + graceMs })).catch(() => undefined);
     }
     return { outcome: "rotated", body, issuedAt, repeated: false };
   }
@@ -245,18 +259,14 @@ export class RefreshLedger {
   }
 }
 
-/** A new family id: 128 random bits, base64url. */
-export function newFamilyId(): string {
-  return randomBytes(16).toString("base64url");
-}
-
 /**
- * The family of a refresh token sealed before families existed (no `f`):
- * derived from the token itself, so a replay of it finds the family its
- * successors were given.
+ * A family id derived from a sealed value: from the authorization code a
+ * sign-in's first tokens come from (so a replayed code finds the family it
+ * started), and from a refresh token sealed before families existed (no
+ * `f`, so a replay of it finds the family its successors were given).
  */
-export function legacyFamilyId(token: string): string {
-  return createHash("sha256").update(`${DERIVATION}/legacy-family\0`).update(token).digest("base64url").slice(0, 22);
+export function derivedFamilyId(sealed: string): string {
+  return createHash("sha256").update(`${DERIVATION}/derived-family\0`).update(sealed).digest("base64url").slice(0, 22);
 }
 
 function recordsOf(token: string): TokenRecords {

@@ -23,7 +23,7 @@ import { CORS_HEADERS, corsPreflight, jsonResponse, type WebHandler } from "../h
 import { readPublicClientForm, requiredParameter } from "./client-request.js";
 import { OAuthFailure, oauthErrorResponse } from "./errors.js";
 import type { Facade } from "./facade.js";
-import { LedgerUnavailableError, legacyFamilyId } from "./refresh-ledger.js";
+import { LedgerUnavailableError, derivedFamilyId } from "./refresh-ledger.js";
 import type { RefreshGrant } from "./token.js";
 
 export function revokeHandler(facade: Facade): WebHandler {
@@ -44,7 +44,7 @@ export function revokeHandler(facade: Facade): WebHandler {
       }
       if (grant.c !== clientId) throw new OAuthFailure("unauthorized_client", "The token was issued to another client.");
       try {
-        await facade.refresh.ledger.revokeFamily(grant.f ?? legacyFamilyId(token));
+        await facade.refresh.ledger.revokeFamily(grant.f ?? derivedFamilyId(token));
       } catch (error) {
         if (error instanceof LedgerUnavailableError) throw new OAuthFailure("temporarily_unavailable", "The revocation cannot be recorded right now; retry shortly.", 5);
         throw error;

@@ -20,7 +20,7 @@ import type { Facade } from "./facade.js";
 import { readPublicClientForm, requiredParameter as required } from "./client-request.js";
 import type { Parameters } from "./forms.js";
 import { verifierMatches } from "./pkce.js";
-import { LedgerUnavailableError, legacyFamilyId, newFamilyId, type Rotation, type TokenResponseBody } from "./refresh-ledger.js";
+import { derivedFamilyId, LedgerUnavailableError, type PresentedRefreshToken, type RotateOptions, type Rotation, type TokenResponseBody } from "./refresh-ledger.js";
 import { InvalidScopeError, redemptionScopes, refreshedApiScopes, refreshScopes, reportedScope } from "./scopes.js";
 
 /** Our refresh token: Entra's, plus the client, scopes and family it belongs to. Sealed as `refresh`. */
@@ -66,9 +66,10 @@ export function tokenHandler(facade: Facade): WebHandler {
 async function redeemCode(facade: Facade, form: Parameters, clientId: string, request: Request, context: RequestContext): Promise<Response> {
   const verifier = required(form, "code_verifier");
   const redirectUri = form.get("redirect_uri");
-  let code: AuthorizationCode;
+  const presented = required(form, "code");
+  let code: AuthorizationCode & { exp: number };
   try {
-    code = await (await facade.sealer()).unseal<AuthorizationCode>("code", required(form, "code"));
+    code = await (await facade.sealer()).unseal<AuthorizationCode>("code", presented);
   } catch (error) {
     if (error instanceof OAuthFailure) throw error;
     throw new OAuthFailure("invalid_grant", "The authorization code is invalid or expired.");
@@ -79,19 +80,48 @@ async function redeemCode(facade: Facade, form: Parameters, clientId: string, re
   if (redirectUri !== undefined && code.r !== redirectUri) throw new OAuthFailure("invalid_grant", "redirect_uri does not match the authorization request.");
   if (!verifierMatches(verifier, code.cc)) throw new OAuthFailure("invalid_grant", "code_verifier does not match the code_challenge.");
 
-  const tokens = await callEntra(
+  // The sign-in's family comes from its code, so a second redemption finds the tokens the first one issued.
+  const family = derivedFamilyId(presented);
+  const rotation = await useOnce(
     facade,
-    {
-      grant_type: "authorization_code",
-      code: code.ec,
-      redirect_uri: facade.callbackUrl,
-      code_verifier: code.ev,
-      scope: redemptionScopes(code.s, facade.api).join(" "),
+    { value: presented, expiresOn: code.exp * 1000, family },
+    async (signal) => {
+      const tokens = await callEntra(
+        facade,
+        {
+          grant_type: "authorization_code",
+          code: code.ec,
+          redirect_uri: facade.callbackUrl,
+          code_verifier: code.ev,
+          scope: redemptionScopes(code.s, facade.api).join(" "),
+        },
+        signal,
+      );
+      context.log.info("oauth.code_redeemed", { scopes: code.s });
+      return tokenBody(facade, { clientId, grantedScopes: code.s, family }, tokens);
     },
     request.signal,
+    { repeats: false },
   );
-  context.log.info("oauth.code_redeemed", { scopes: code.s });
-  return tokenJson(await tokenBody(facade, { clientId, grantedScopes: code.s, family: newFamilyId() }, tokens));
+  if (rotation.outcome === "replayed") throw new OAuthFailure("invalid_grant", "The authorization code was already used, so the tokens issued for it are revoked; sign in again.");
+  if (rotation.outcome === "revoked") throw new OAuthFailure("invalid_grant", "The authorization code is invalid or expired.");
+  return tokenJson(rotation.body);
+}
+
+/** One use of a code or refresh token through the ledger; an unreachable ledger is a temporary failure, never a pass. */
+async function useOnce(
+  facade: Facade,
+  token: PresentedRefreshToken,
+  issue: (signal: AbortSignal) => Promise<TokenResponseBody>,
+  signal: AbortSignal,
+  options?: RotateOptions,
+): Promise<Rotation> {
+  try {
+    return await facade.refresh.ledger.rotate(token, issue, signal, options);
+  } catch (error) {
+    if (error instanceof LedgerUnavailableError) throw new OAuthFailure("temporarily_unavailable", "The server cannot check codes and refresh tokens right now; retry shortly.", 5);
+    throw error;
+  }
 }
 
 async function refresh(facade: Facade, form: Parameters, clientId: string, request: Request, context: RequestContext): Promise<Response> {
@@ -111,23 +141,18 @@ async function refresh(facade: Facade, form: Parameters, clientId: string, reque
     if (error instanceof InvalidScopeError) throw new OAuthFailure("invalid_scope", error.message);
     throw error;
   }
-  const family = grant.f ?? legacyFamilyId(presented);
-  let rotation: Rotation;
-  try {
-    rotation = await facade.refresh.ledger.rotate(
-      { value: presented, expiresOn: grant.exp * 1000, family },
-      async (signal) => {
-        const tokens = await callEntra(facade, { grant_type: "refresh_token", refresh_token: grant.rt, scope: refreshScopes(scopes, facade.api).join(" ") }, signal);
-        context.log.info("oauth.refreshed", { scopes });
-        // Entra usually returns a new refresh token; when it does not, its old one goes into ours again.
-        return tokenBody(facade, { clientId, grantedScopes: grant.s, family }, { ...tokens, refreshToken: tokens.refreshToken ?? grant.rt }, scopes);
-      },
-      request.signal,
-    );
-  } catch (error) {
-    if (error instanceof LedgerUnavailableError) throw new OAuthFailure("temporarily_unavailable", "The server cannot check refresh tokens right now; retry shortly.", 5);
-    throw error;
-  }
+  const family = grant.f ?? derivedFamilyId(presented);
+  const rotation = await useOnce(
+    facade,
+    { value: presented, expiresOn: grant.exp * 1000, family },
+    async (signal) => {
+      const tokens = await callEntra(facade, { grant_type: "refresh_token", refresh_token: grant.rt, scope: refreshScopes(scopes, facade.api).join(" ") }, signal);
+      context.log.info("oauth.refreshed", { scopes });
+      // Entra usually returns a new refresh token; when it does not, its old one goes into ours again.
+      return tokenBody(facade, { clientId, grantedScopes: grant.s, family }, { ...tokens, refreshToken: tokens.refreshToken ?? grant.rt }, scopes);
+    },
+    request.signal,
+  );
   switch (rotation.outcome) {
     case "revoked":
       throw new OAuthFailure("invalid_grant", "The refresh token has been revoked; sign in again.");

@@ -392,7 +392,7 @@ describe("the facade refuses attacks", function () {
       assert.equal(withIt.status, 200, JSON.stringify(withIt.body));
     });
 
-    it("refuses a replayed code", async () => {
+    it("refuses a replayed code, and revokes the refresh token its first redemption issued (RFC 6749 section 4.1.2)", async () => {
       const { code, verifier } = await obtainCode(kit, clientId);
       const first = await token(kit, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
       assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -400,6 +400,8 @@ describe("the facade refuses attacks", function () {
       assert.equal(replay.status, 400);
       assert.equal(replay.body["error"], "invalid_grant");
       assert.doesNotMatch(JSON.stringify(replay.body), /AADSTS/);
+      const refreshed = await token(kit, { grant_type: "refresh_token", refresh_token: String(first.body["refresh_token"]), client_id: clientId });
+      assert.equal(refreshed.body["error"], "invalid_grant", "the sign-in the code started is revoked");
     });
 
     it("refuses a code presented by another client or with another redirect URI, or with a wrong or missing verifier", async () => {

@@ -6,11 +6,16 @@
 import assert from "node:assert/strict";
 import { MemoryTokenStore } from "../../lib/cache/memory-store.js";
 import { createLogger } from "../../lib/log.js";
-import { LedgerUnavailableError, legacyFamilyId, newFamilyId, RefreshLedger, type PresentedRefreshToken, type RefreshLedgerOptions, type TokenResponseBody } from "../../lib/oauth/refresh-ledger.js";
+import { randomBytes } from "node:crypto";
+import { derivedFamilyId, LedgerUnavailableError, RefreshLedger, type PresentedRefreshToken, type RefreshLedgerOptions, type TokenResponseBody } from "../../lib/oauth/refresh-ledger.js";
 import { LogCapture } from "../support/log-capture.js";
 import { FakeSharedStore, ManualClock } from "../support/obo-cache-fixtures.js";
 
 const DAY = 24 * 3600_000;
+
+function newFamilyId(): string {
+  return randomBytes(16).toString("base64url");
+}
 
 interface Rig {
   readonly clock: ManualClock;
@@ -94,12 +99,16 @@ describe("refresh-token ledger", () => {
     assert.equal((await ledger.rotate(presented(clock, family), issuer().issue)).outcome, "rotated");
   });
 
-  it("treats every second use as a replay when the grace window is 0", async () => {
+  it("treats every second use as a replay when the grace window is 0, parallel ones included", async () => {
     const { clock, ledger: make } = rig();
     const ledger = make({ graceMs: 0 });
     const token = presented(clock);
     await ledger.rotate(token, issuer().issue);
     assert.deepEqual(await ledger.rotate(token, issuer().issue), { outcome: "replayed" });
+    const parallel = presented(clock);
+    const work = issuer({ delayMs: 20 });
+    const outcomes = (await Promise.all([ledger.rotate(parallel, work.issue), ledger.rotate(parallel, work.issue)])).map((answer) => answer.outcome).sort();
+    assert.deepEqual(outcomes, ["replayed", "rotated"]);
   });
 
   it("gives the token back when issuing fails, so the client can retry with it", async () => {
@@ -187,9 +196,20 @@ describe("refresh-token ledger", () => {
     assert.equal((await ledger.rotate(presented(clock), work.issue)).outcome, "rotated", "a probe after the back-off finds it again");
   });
 
-  it("derives one family per pre-rotation token, so replaying such a token finds its successors", () => {
-    assert.equal(legacyFamilyId("old-token"), legacyFamilyId("old-token"));
-    assert.notEqual(legacyFamilyId("old-token"), legacyFamilyId("other-token"));
-    assert.match(newFamilyId(), /^[A-Za-z0-9_-]{22}$/);
+  it("derives one family per code (or pre-rotation token), so a replay of it finds the tokens it led to", () => {
+    assert.equal(derivedFamilyId("sealed-code"), derivedFamilyId("sealed-code"));
+    assert.notEqual(derivedFamilyId("sealed-code"), derivedFamilyId("other-code"));
+    assert.match(derivedFamilyId("sealed-code"), /^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it("gives a value used without repeats (an authorization code) no grace: its second use revokes the family at once", async () => {
+    const { clock, ledger: make } = rig();
+    const ledger = make();
+    const code = presented(clock);
+    const work = issuer();
+    assert.equal((await ledger.rotate(code, work.issue, undefined, { repeats: false })).outcome, "rotated");
+    assert.deepEqual(await ledger.rotate(code, work.issue, undefined, { repeats: false }), { outcome: "replayed" });
+    assert.deepEqual(await ledger.rotate(presented(clock, code.family), work.issue), { outcome: "revoked" }, "the refresh token the code led to");
+    assert.equal(work.calls, 1);
   });
 });

@@ -42,8 +42,6 @@ export interface FacadeOptions {
   readonly downstreamScopes: readonly string[];
   /** Resolves Client ID Metadata Documents; by default fetched safely, loopback only where the settings allow it. */
   readonly documents?: MetadataDocumentResolver;
-  /** Where the refresh-token ledger keeps its records; by default the OBO cache's shared store, else this instance's memory. */
-  readonly ledgerStore?: SharedTokenStore;
 }
 
 /** The facade's handlers, one per endpoint. */
@@ -84,7 +82,7 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
     refresh: {
       idleSeconds: settings.refreshIdleSeconds,
       ledger: new RefreshLedger({
-        store: options.ledgerStore ?? ledgerStore(config, log),
+        store: ledgerStore(config, log),
         graceMs: settings.refreshReuseGraceSeconds * 1000,
         denyMs: LIFETIMES.refresh * 1000,
         log,

@@ -78,5 +78,6 @@ function facadeOnFirstUse(options: FacadeOptions): FacadeHandlers {
     consent: lazy("consent"),
     callback: lazy("callback"),
     token: lazy("token"),
+    revoke: lazy("revoke"),
   };
 }

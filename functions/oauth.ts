@@ -6,7 +6,7 @@ import type { FacadeHandlers } from "../lib/oauth/index.js";
 /**
  * The authorization-server facade (proxy mode), one function per endpoint:
  * metadata (RFC 8414, also as OpenID discovery), registration (RFC 7591),
- * /authorize, /consent, /auth/callback and /token. CORS preflights are
+ * /authorize, /consent, /auth/callback, /token and /revoke (RFC 7009). CORS preflights are
  * answered where browser-based clients call directly.
  */
 export function oauthEndpoints(handlers: FacadeHandlers, logLevel: LogLevel): HostedEndpoint[] {
@@ -19,5 +19,6 @@ export function oauthEndpoints(handlers: FacadeHandlers, logLevel: LogLevel): Ho
     { name: "consent", route: "consent", methods: ["POST"], handler: toHttpHandler(handlers.consent, logLevel) },
     { name: "authCallback", route: "auth/callback", methods: ["GET"], handler: toHttpHandler(handlers.callback, logLevel) },
     { name: "token", route: "token", methods: ["POST", "OPTIONS"], handler: toHttpHandler(handlers.token, logLevel) },
+    { name: "revoke", route: "revoke", methods: ["POST", "OPTIONS"], handler: toHttpHandler(handlers.revoke, logLevel) },
   ];
 }

@@ -140,6 +140,18 @@ export const SETTINGS = {
       "Comma-separated host[:port] entries whose Client ID Metadata Documents may be fetched from loopback or private addresses (tests and local development only).",
     azure: "local-only",
   },
+  OAUTH_REFRESH_IDLE_SECONDS: {
+    description:
+      "Seconds a refresh token the facade issues stays valid unused (default 7776000, 90 days, Entra's own limit; 60-7776000). " +
+      "Every refresh issues a new token with a new period; a sign-in left idle longer must start again.",
+    azure: "optional",
+  },
+  OAUTH_REFRESH_REUSE_GRACE_SECONDS: {
+    description:
+      "Seconds after a refresh token's first use in which using it again returns the same answer instead of counting as a replay " +
+      "(default 30, 0-300; 0: any second use revokes the sign-in). Covers parallel refreshes and retries after a lost response.",
+    azure: "optional",
+  },
   MCP_MAX_BODY_BYTES: {
     description: "Largest accepted MCP request body in bytes (default 4194304, 4 MiB).",
     azure: "optional",
@@ -274,7 +286,14 @@ export interface FacadeSettings {
   readonly keyringSecretName: string;
   /** Hosts whose metadata documents may live at private addresses. */
   readonly cimdAllowedPrivateHosts: readonly string[];
+  /** How long an issued refresh token stays valid unused, in seconds. */
+  readonly refreshIdleSeconds: number;
+  /** How long after a refresh token's first use a repeat gets the same answer rather than counting as a replay, in seconds (0: never). */
+  readonly refreshReuseGraceSeconds: number;
 }
+
+/** Longest refresh-token idle period: Entra's own refresh tokens expire after 90 days unused. */
+export const MAX_REFRESH_IDLE_SECONDS = 90 * 24 * 3600;
 
 /** Where secrets come from (lib/secrets). */
 export interface SecretSettings {
@@ -534,7 +553,15 @@ function readFacadeSettings(read: (name: SettingName) => string | undefined, run
     rawPrivateHosts === undefined
       ? []
       : parse("OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS", commaList, rawPrivateHosts, "a comma-separated list of host[:port]").map((entry) => entry.toLowerCase());
-  return { keyringSecretName, cimdAllowedPrivateHosts };
+  const rawIdle = read("OAUTH_REFRESH_IDLE_SECONDS");
+  const refreshIdleSeconds =
+    rawIdle === undefined
+      ? MAX_REFRESH_IDLE_SECONDS
+      : parse("OAUTH_REFRESH_IDLE_SECONDS", z.coerce.number().int().min(60).max(MAX_REFRESH_IDLE_SECONDS), rawIdle, `a whole number of seconds 60-${MAX_REFRESH_IDLE_SECONDS} (90 days)`);
+  const rawGrace = read("OAUTH_REFRESH_REUSE_GRACE_SECONDS");
+  const refreshReuseGraceSeconds =
+    rawGrace === undefined ? 30 : parse("OAUTH_REFRESH_REUSE_GRACE_SECONDS", z.coerce.number().int().min(0).max(300), rawGrace, "a whole number of seconds 0-300");
+  return { keyringSecretName, cimdAllowedPrivateHosts, refreshIdleSeconds, refreshReuseGraceSeconds };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -49,12 +49,18 @@ export class ProtectedResource {
     return [this.clientScope(this.settings.apiScopes[0])];
   }
 
-  /** The RFC 9728 document. */
+  /**
+   * The RFC 9728 document. `scopes_supported` is what a client needs for
+   * `/mcp` to work at all, the base scope, which is what MCP clients ask for
+   * when no challenge names a scope (MCP 2026-07-28, scope selection); a tool
+   * that needs more of the API's scopes says so in its own 403 challenge.
+   * Never `offline_access`: a refresh token is no requirement of this resource.
+   */
   metadata(): Record<string, unknown> {
     return {
       resource: this.resource,
       authorization_servers: [this.mode === "direct" ? this.authority.authorizationServer : this.config.publicBaseUrl.origin],
-      scopes_supported: this.settings.apiScopes.map((name) => this.clientScope(name)),
+      scopes_supported: this.baseScopes,
       bearer_methods_supported: ["header"],
       resource_name: "MCP Functions Kit",
     };

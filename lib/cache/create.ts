@@ -38,15 +38,22 @@ export function createOboTokenCache(settings: OboCacheSettings, dependencies: Ob
   });
 }
 
-/** Creates the shared store the settings name. */
-export function createSharedTokenStore(settings: SharedOboCacheSettings, dependencies: OboCacheDependencies): SharedTokenStore {
+/**
+ * Creates the shared store the settings name. `redisKeyPrefix` keeps another
+ * user of the same Redis (the facade's refresh-token ledger) apart from the
+ * OBO cache's `mcpkit:obo:v1:` keys; in a table, ids of different users are
+ * already distinct by construction (each derives its own).
+ */
+export function createSharedTokenStore(settings: SharedOboCacheSettings, dependencies: OboCacheDependencies, options: { readonly redisKeyPrefix?: string } = {}): SharedTokenStore {
   const common = {
     log: dependencies.log,
     ...(dependencies.now === undefined ? {} : { now: dependencies.now }),
     ...(dependencies.timeoutMs === undefined ? {} : { timeoutMs: dependencies.timeoutMs }),
     ...(dependencies.connectTimeoutMs === undefined ? {} : { connectTimeoutMs: dependencies.connectTimeoutMs }),
   };
-  if (settings.kind === "redis") return new RedisTokenStore({ ...common, url: settings.url });
+  if (settings.kind === "redis") {
+    return new RedisTokenStore({ ...common, url: settings.url, ...(options.redisKeyPrefix === undefined ? {} : { keyPrefix: options.redisKeyPrefix }) });
+  }
   return new TableTokenStore({
     ...common,
     tableName: settings.tableName,

@@ -1,5 +1,6 @@
 /**
- * The encrypted form of an OBO result in the shared store.
+ * The encrypted form of an OBO result in the shared store (and, through
+ * `sealBytes` / `openBytes`, of the facade's refresh-token ledger records).
  *
  * Layout: `0x01 ‖ iv (12 bytes) ‖ AES-256-GCM ciphertext ‖ tag (16 bytes)`.
  * The key comes from the assertion (see keys.ts); the additional
@@ -32,7 +33,7 @@ export interface EnvelopePayload {
 export class EnvelopeRejectedError extends Error {
   readonly code = "OBO_CACHE_VALUE_REJECTED";
   constructor(reason: string) {
-    super(`Shared OBO cache value rejected: ${reason}`);
+    super(`Stored value rejected: ${reason}`);
     this.name = "EnvelopeRejectedError";
   }
 }
@@ -45,9 +46,6 @@ export class EnvelopeRejectedError extends Error {
  * openEnvelope(key, id, sealed).accessToken === accessToken; // true
  */
 export function sealEnvelope(key: Uint8Array, lookupId: string, payload: EnvelopePayload): Uint8Array {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad(lookupId));
   const plaintext = Buffer.from(
     JSON.stringify({
       t: payload.accessToken,
@@ -57,8 +55,46 @@ export function sealEnvelope(key: Uint8Array, lookupId: string, payload: Envelop
       ...(payload.tokenType === undefined ? {} : { k: payload.tokenType }),
     }),
   );
+  return sealBytes(key, aad(lookupId), plaintext);
+}
+
+/**
+ * The envelope format for any plaintext: `0x01 ‖ iv ‖ AES-256-GCM ciphertext ‖ tag`
+ * under `key` (32 bytes), bound to `additionalData`. Other stored values of
+ * the kit (the facade's refresh-token ledger) use it with their own
+ * additional data, so a value of one kind never opens as another.
+ *
+ * @example
+ * const sealed = sealBytes(key, Buffer.from("label\0" + id), Buffer.from("{}"));
+ * openBytes(key, Buffer.from("label\0" + id), sealed).toString(); // "{}"
+ */
+export function sealBytes(key: Uint8Array, additionalData: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(additionalData);
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([Buffer.of(FORMAT_VERSION), iv, ciphertext, cipher.getAuthTag()]);
+}
+
+/**
+ * Decrypts what {@link sealBytes} sealed under the same key and additional data.
+ * @throws EnvelopeRejectedError when the version or the tag is wrong.
+ */
+export function openBytes(key: Uint8Array, additionalData: Uint8Array, sealed: Uint8Array): Buffer {
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES + 2) throw new EnvelopeRejectedError("too short");
+  if (sealed[0] !== FORMAT_VERSION) throw new EnvelopeRejectedError(`unknown format ${sealed[0]}`);
+  const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  const iv = bytes.subarray(1, 1 + IV_BYTES);
+  const tag = bytes.subarray(bytes.length - TAG_BYTES);
+  const ciphertext = bytes.subarray(1 + IV_BYTES, bytes.length - TAG_BYTES);
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(additionalData);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch {
+    throw new EnvelopeRejectedError("authentication failed");
+  }
 }
 
 /**
@@ -66,21 +102,7 @@ export function sealEnvelope(key: Uint8Array, lookupId: string, payload: Envelop
  * @throws EnvelopeRejectedError when the version, the tag or the shape is wrong.
  */
 export function openEnvelope(key: Uint8Array, lookupId: string, sealed: Uint8Array): EnvelopePayload {
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES + 2) throw new EnvelopeRejectedError("too short");
-  if (sealed[0] !== FORMAT_VERSION) throw new EnvelopeRejectedError(`unknown format ${sealed[0]}`);
-  const bytes = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-  const iv = bytes.subarray(1, 1 + IV_BYTES);
-  const tag = bytes.subarray(bytes.length - TAG_BYTES);
-  const ciphertext = bytes.subarray(1 + IV_BYTES, bytes.length - TAG_BYTES);
-  let plaintext: Buffer;
-  try {
-    const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
-    decipher.setAAD(aad(lookupId));
-    decipher.setAuthTag(tag);
-    plaintext = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
-  } catch {
-    throw new EnvelopeRejectedError("authentication failed");
-  }
+  const plaintext = openBytes(key, aad(lookupId), sealed);
   let parsed: unknown;
   try {
     parsed = JSON.parse(plaintext.toString("utf8"));

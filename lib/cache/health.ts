@@ -27,6 +27,10 @@ export interface SharedLayerHealthOptions {
   readonly maxRetryAfterMs?: number;
   /** Least time between two "value rejected" warnings, ms (default 600000). */
   readonly rejectionLogIntervalMs?: number;
+  /** First part of the event names (default `obo_cache`: `obo_cache.shared_unavailable`...). */
+  readonly eventPrefix?: string;
+  /** What calls do meanwhile, for the warning (default: "using the in-memory cache only"). */
+  readonly whileDown?: string;
 }
 
 /** Proof that a call was allowed to use the store; hand it back with the outcome. */
@@ -50,6 +54,8 @@ export class SharedLayerHealth {
   #backoffMs: number;
   #probing = false;
   #lastRejectionLog = Number.NEGATIVE_INFINITY;
+  readonly #prefix: string;
+  readonly #whileDown: string;
 
   constructor(options: SharedLayerHealthOptions) {
     this.#log = options.log;
@@ -59,6 +65,8 @@ export class SharedLayerHealth {
     this.#maxRetryAfterMs = Math.max(options.maxRetryAfterMs ?? 60_000, this.#retryAfterMs);
     this.#rejectionLogIntervalMs = options.rejectionLogIntervalMs ?? 600_000;
     this.#backoffMs = this.#retryAfterMs;
+    this.#prefix = options.eventPrefix ?? "obo_cache";
+    this.#whileDown = options.whileDown ?? "using the in-memory cache only";
   }
 
   /** True while an outage is open. */
@@ -80,7 +88,7 @@ export class SharedLayerHealth {
     if (!this.#down || ticket.outage !== this.#outage || !ticket.probe) return;
     this.#down = false;
     this.#backoffMs = this.#retryAfterMs;
-    this.#log.info("obo_cache.shared_recovered", { store: this.#store });
+    this.#log.info(`${this.#prefix}.shared_recovered`, { store: this.#store });
   }
 
   /** The store failed (connection, timeout, throttling, any error). */
@@ -91,17 +99,17 @@ export class SharedLayerHealth {
       this.#outage += 1;
       this.#backoffMs = this.#retryAfterMs;
       this.#retryAt = this.#now() + this.#backoffMs;
-      this.#log.warn("obo_cache.shared_unavailable", {
+      this.#log.warn(`${this.#prefix}.shared_unavailable`, {
         store: this.#store,
         error,
-        detail: `using the in-memory cache only; retrying in ${Math.round(this.#backoffMs / 1000)} s`,
+        detail: `${this.#whileDown}; retrying in ${Math.round(this.#backoffMs / 1000)} s`,
       });
       return;
     }
     if (ticket.outage !== this.#outage || !ticket.probe) return;
     this.#backoffMs = Math.min(this.#backoffMs * 2, this.#maxRetryAfterMs);
     this.#retryAt = this.#now() + this.#backoffMs;
-    this.#log.debug("obo_cache.shared_still_unavailable", { store: this.#store, error, retryInMs: this.#backoffMs });
+    this.#log.debug(`${this.#prefix}.shared_still_unavailable`, { store: this.#store, error, retryInMs: this.#backoffMs });
   }
 
   /** The store answered with a value that did not open (tampered, corrupt, or written by an incompatible version). */
@@ -111,6 +119,6 @@ export class SharedLayerHealth {
     const now = this.#now();
     if (now - this.#lastRejectionLog < this.#rejectionLogIntervalMs) return;
     this.#lastRejectionLog = now;
-    this.#log.warn("obo_cache.shared_value_rejected", { store: this.#store, error, detail: "ignored the stored value; further rejections are not logged for a while" });
+    this.#log.warn(`${this.#prefix}.shared_value_rejected`, { store: this.#store, error, detail: "ignored the stored value; further rejections are not logged for a while" });
   }
 }

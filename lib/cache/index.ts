@@ -8,6 +8,7 @@ export { createOboTokenCache, createSharedTokenStore, type OboCacheDependencies 
 export type { SharedTokenStore, StoredValue, StoreTimeouts } from "./shared-store.js";
 export { TableTokenStore, type TableTokenStoreOptions } from "./table-store.js";
 export { RedisTokenStore, type RedisTokenStoreOptions } from "./redis-store.js";
+export { MemoryTokenStore, type MemoryTokenStoreOptions } from "./memory-store.js";
 export { BoundedLru, type BoundedLruOptions, type BoundedLruStats } from "./lru.js";
 export { StoreTimeoutError } from "./deadline.js";
 export { EnvelopeRejectedError } from "./envelope.js";

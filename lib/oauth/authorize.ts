@@ -100,7 +100,7 @@ export function authorizeHandler(facade: Facade): WebHandler {
       serverName: facade.serverName,
       clientName: client.clientName,
       verifiedHost: client.verifiedHost,
-      redirect: { host: redirect.host, loopback: isLoopbackUrl(redirect), port: redirect.port },
+      redirect: { host: redirect.host, loopback: isLoopbackUrl(redirect), port: redirect.port, scheme: redirect.protocol },
       grants: describeGrants(facade, scopes),
       sealedRequest,
     });

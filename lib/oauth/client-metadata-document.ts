@@ -8,7 +8,8 @@
  * as the draft requires of every document, must carry no shared secret.
  */
 import { DISGUISING_CHARACTERS } from "./display-text.js";
-import { checkRedirectUri, RedirectUriError } from "./redirect-uris.js";
+import { ApplicationTypeError, checkRedirectUrisFor } from "./application-type.js";
+import { RedirectUriError } from "./redirect-uris.js";
 
 /** Why a metadata URL or document was refused. */
 export type ClientMetadataFailure =
@@ -60,7 +61,7 @@ export class ClientMetadataError extends Error {
 export interface ClientMetadata {
   /** The client_id, exactly as the client sent it (the document's URL). */
   readonly clientId: string;
-  /** Registered redirect URIs, each accepted by `checkRedirectUri`. */
+  /** Registered redirect URIs, each accepted for the document's application type (application-type.ts). */
   readonly redirectUris: readonly string[];
   /** Display name, as the client claims it (unverified). */
   readonly clientName?: string;
@@ -181,15 +182,15 @@ export function parseClientMetadataDocument(clientId: string, url: URL, body: Ui
   if (!Array.isArray(redirectUris) || redirectUris.length === 0) invalid("redirect_uris must be a non-empty array");
   const uris = redirectUris as unknown[];
   if (uris.length > MAX_REDIRECT_URIS) invalid(`redirect_uris lists more than ${MAX_REDIRECT_URIS} URIs`);
-  const checkedUris = uris.map((uri) => {
-    if (typeof uri !== "string") return invalid("every redirect URI must be a string");
-    try {
-      return checkRedirectUri(uri);
-    } catch (error) {
-      if (error instanceof RedirectUriError) throw new ClientMetadataError("invalid_redirect_uri", `The client metadata document lists a redirect URI this server refuses: ${error.message}`, { cause: error });
-      throw error;
-    }
-  });
+  if (uris.some((uri) => typeof uri !== "string")) invalid("every redirect URI must be a string");
+  let checkedUris: string[];
+  try {
+    checkedUris = checkRedirectUrisFor(fields.application_type, uris as string[]).redirectUris;
+  } catch (error) {
+    if (error instanceof ApplicationTypeError) return invalid('application_type must be "native" or "web"');
+    if (error instanceof RedirectUriError) throw new ClientMetadataError("invalid_redirect_uri", `The client metadata document lists a redirect URI this server refuses: ${error.message}`, { cause: error });
+    throw error;
+  }
 
   const clientName = optionalText(fields, "client_name", invalid);
   const clientUri = optionalHttpsUrl(fields, "client_uri", invalid);

@@ -6,7 +6,8 @@
  */
 import { isClientMetadataUrl } from "./client-metadata.js";
 import { DISGUISING_CHARACTERS } from "./display-text.js";
-import { checkRedirectUri, RedirectUriError } from "./redirect-uris.js";
+import { ApplicationTypeError, checkRedirectUrisFor, type ApplicationType } from "./application-type.js";
+import { RedirectUriError } from "./redirect-uris.js";
 import { UnsealError, type Sealer } from "./sealing.js";
 
 /** A client the facade knows. */
@@ -85,6 +86,8 @@ export interface RegisteredMetadata {
   readonly token_endpoint_auth_method: "none";
   readonly grant_types: string[];
   readonly response_types: string[];
+  /** As the client declared it, or as its redirect URIs imply (application-type.ts). */
+  readonly application_type: ApplicationType;
 }
 
 export class ClientRegistry {
@@ -106,14 +109,15 @@ export class ClientRegistry {
     if (!Array.isArray(redirectUris) || redirectUris.length === 0 || redirectUris.length > MAX_REDIRECT_URIS) {
       throw new RegistrationError("invalid_redirect_uri", `redirect_uris must list 1-${MAX_REDIRECT_URIS} URIs.`);
     }
-    const checked = redirectUris.map((uri) => {
-      if (typeof uri !== "string") throw new RegistrationError("invalid_redirect_uri", "Every redirect URI must be a string.");
-      try {
-        return checkRedirectUri(uri);
-      } catch (error) {
-        throw new RegistrationError("invalid_redirect_uri", error instanceof RedirectUriError ? error.message : "Invalid redirect URI.");
-      }
-    });
+    if (redirectUris.some((uri) => typeof uri !== "string")) throw new RegistrationError("invalid_redirect_uri", "Every redirect URI must be a string.");
+    let checked: string[];
+    let applicationType: ApplicationType;
+    try {
+      ({ applicationType, redirectUris: checked } = checkRedirectUrisFor(fields["application_type"], redirectUris as string[]));
+    } catch (error) {
+      if (error instanceof ApplicationTypeError) throw new RegistrationError("invalid_client_metadata", error.message);
+      throw new RegistrationError("invalid_redirect_uri", error instanceof RedirectUriError ? error.message : "Invalid redirect URI.");
+    }
     const method = fields["token_endpoint_auth_method"];
     if (method !== undefined && method !== "none") {
       throw new RegistrationError("invalid_client_metadata", "Only public clients are supported: token_endpoint_auth_method must be none (use PKCE).");
@@ -147,6 +151,7 @@ export class ClientRegistry {
         token_endpoint_auth_method: "none",
         grant_types: ["authorization_code", "refresh_token"],
         response_types: ["code"],
+        application_type: applicationType,
       },
     };
   }

@@ -19,7 +19,8 @@ export type OAuthErrorCode =
   | "server_error"
   | "temporarily_unavailable"
   | "invalid_redirect_uri"
-  | "invalid_client_metadata";
+  | "invalid_client_metadata"
+  | "unsupported_token_type";
 
 /** An OAuth error to answer with. `description` is shown to clients: never Entra's text. */
 export class OAuthFailure extends Error {

@@ -9,6 +9,7 @@ import type { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
 import type { ClientRegistry } from "./clients.js";
 import type { CookieJar } from "./cookies.js";
+import type { RefreshLedger } from "./refresh-ledger.js";
 import type { Sealer } from "./sealing.js";
 import type { ApiScopeSet } from "./scopes.js";
 
@@ -35,6 +36,8 @@ export interface Facade {
     readonly claimsChallenge: () => string | undefined;
   };
   readonly cookies: CookieJar;
+  /** Refresh tokens: how long one stays valid unused, and the ledger that makes each one single use. */
+  readonly refresh: { readonly idleSeconds: number; readonly ledger: RefreshLedger };
   readonly log: Logger;
 }
 
@@ -46,7 +49,11 @@ export const LIFETIMES = {
   authorization: 10 * 60,
   /** Our authorization code; Entra's own code lives about 10 minutes. */
   code: 5 * 60,
-  /** Entra refresh tokens live up to 90 days when used. */
+  /**
+   * The longest a refresh token can live: Entra's own expire after 90 days
+   * unused. Issued ones live OAUTH_REFRESH_IDLE_SECONDS (at most this); a
+   * revoked family stays on the deny-list this long.
+   */
   refresh: 90 * 24 * 3600,
   /** How long a browser remembers an approval. */
   approvals: 30 * 24 * 3600,

@@ -12,14 +12,14 @@ export const MAX_PARAMETER_LENGTH = 4096;
 /**
  * Largest accepted value of a parameter that carries a value the facade
  * sealed (`code`, `refresh_token`, the `state` Entra returns, the consent
- * form's `request`). Those wrap a client id, a redirect URI and Entra's own
+ * form's `request`, the `token` presented for revocation). Those wrap a client id, a redirect URI and Entra's own
  * code or refresh token, so they outgrow {@link MAX_PARAMETER_LENGTH}; the
  * facade must never issue a value it would then refuse.
  */
 export const MAX_SEALED_PARAMETER_LENGTH = 12 * 1024;
 
 /** The parameters allowed {@link MAX_SEALED_PARAMETER_LENGTH}. Each endpoint still checks its own values (the client's `state` at /authorize, for one). */
-const SEALED_PARAMETERS: ReadonlySet<string> = new Set(["code", "refresh_token", "state", "request"]);
+const SEALED_PARAMETERS: ReadonlySet<string> = new Set(["code", "refresh_token", "state", "request", "token"]);
 
 /** A request whose parameters cannot be used; `message` is safe to show. */
 export class ParameterError extends Error {

@@ -2,6 +2,9 @@
  * The authorization-server facade (proxy mode), assembled from the settings:
  * what `functions/oauth.ts` registers.
  */
+import { createSharedTokenStore } from "../cache/create.js";
+import { MemoryTokenStore } from "../cache/memory-store.js";
+import type { SharedTokenStore } from "../cache/shared-store.js";
 import type { KitConfig } from "../config.js";
 import type { EntraAuthority } from "../entra/authority.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
@@ -15,9 +18,11 @@ import { ClientMetadataResolver } from "./client-metadata.js";
 import { ClientRegistry, type MetadataDocumentResolver } from "./clients.js";
 import { consentHandler } from "./consent.js";
 import { cookieJar } from "./cookies.js";
-import type { Facade } from "./facade.js";
+import { LIFETIMES, type Facade } from "./facade.js";
 import { metadataHandler } from "./metadata.js";
+import { RefreshLedger } from "./refresh-ledger.js";
 import { registerHandler } from "./register.js";
+import { revokeHandler } from "./revoke.js";
 import { generateKeyringJson, parseKeyring, Sealer } from "./sealing.js";
 import { tokenHandler } from "./token.js";
 
@@ -46,6 +51,7 @@ export interface FacadeHandlers {
   readonly consent: WebHandler;
   readonly callback: WebHandler;
   readonly token: WebHandler;
+  readonly revoke: WebHandler;
 }
 
 /** Builds the facade. Nothing is fetched until the first request. */
@@ -72,6 +78,15 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
       claimsChallenge: () => (config.entra!.multiTenant ? undefined : options.challenges.forTenant(config.entra!.tenant)),
     },
     cookies: cookieJar(config.publicBaseUrl),
+    refresh: {
+      idleSeconds: settings.refreshIdleSeconds,
+      ledger: new RefreshLedger({
+        store: ledgerStore(config, log),
+        graceMs: settings.refreshReuseGraceSeconds * 1000,
+        denyMs: LIFETIMES.refresh * 1000,
+        log,
+      }),
+    },
     log,
   };
   return {
@@ -83,8 +98,32 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
       consent: consentHandler(facade),
       callback: callbackHandler(facade),
       token: tokenHandler(facade),
+      revoke: revokeHandler(facade),
     },
   };
+}
+
+/**
+ * The refresh-token ledger's store: the one the OBO cache shares
+ * (OBO_CACHE=table or redis), under keys of its own; without one, this
+ * instance's memory, which detects replays and honours revocations on this
+ * instance only and until it stops (said once in the log, as a warning in Azure).
+ */
+function ledgerStore(config: KitConfig, log: Logger): SharedTokenStore {
+  if (config.cache.shared !== undefined) {
+    return createSharedTokenStore(
+      config.cache.shared,
+      { log, ...(config.secrets.managedIdentityClientId === undefined ? {} : { managedIdentityClientId: config.secrets.managedIdentityClientId }) },
+      { redisKeyPrefix: "mcpkit:oauth:v1:" },
+    );
+  }
+  const line = {
+    message:
+      "No shared store (OBO_CACHE=memory): refresh-token replays are detected, and revocations honoured, by the instance that saw them only, until it stops. Set OBO_CACHE=table or redis for all instances.",
+  };
+  if (config.runningInAzure) log.warn("oauth.ledger_per_instance", line);
+  else log.info("oauth.ledger_per_instance", line);
+  return new MemoryTokenStore();
 }
 
 /**

@@ -9,6 +9,8 @@ export function authorizationServerMetadata(facade: Facade): Record<string, unkn
     authorization_endpoint: `${facade.issuer}/authorize`,
     token_endpoint: `${facade.issuer}/token`,
     registration_endpoint: `${facade.issuer}/register`,
+    revocation_endpoint: `${facade.issuer}/revoke`,
+    revocation_endpoint_auth_methods_supported: ["none"],
     response_types_supported: ["code"],
     response_modes_supported: ["query"],
     grant_types_supported: ["authorization_code", "refresh_token"],

@@ -18,7 +18,13 @@ export interface ConsentPageModel {
   /** For a Client ID Metadata Document client: the host that published the document (verified by fetching it). */
   readonly verifiedHost: string | undefined;
   /** Where the browser goes afterwards. */
-  readonly redirect: { readonly host: string; readonly loopback: boolean; readonly port: string };
+  readonly redirect: {
+    readonly host: string;
+    readonly loopback: boolean;
+    readonly port: string;
+    /** The URL's scheme with its colon (`https:`); another than http(s) is a native app's private-use scheme. */
+    readonly scheme?: string;
+  };
   /** What the user grants, in words. */
   readonly grants: readonly string[];
   /** The sealed pending request, posted back on approve or deny. */
@@ -33,9 +39,12 @@ export function consentPage(model: ConsentPageModel): Response {
     model.verifiedHost !== undefined
       ? `<p class="fact"><span class="label">Published by</span> <strong>${escapeHtml(model.verifiedHost)}</strong> <span class="badge ok">verified domain</span></p>`
       : `<p class="fact"><span class="label">Publisher</span> not verified: the application named itself</p>`;
+  const scheme = model.redirect.scheme;
   const destination = model.redirect.loopback
     ? `an application on <strong>this computer</strong> (local port ${escapeHtml(model.redirect.port || "default")}) <span class="badge">local app</span>`
-    : `<strong>${escapeHtml(model.redirect.host)}</strong>`;
+    : scheme !== undefined && scheme !== "https:" && scheme !== "http:"
+      ? `the application on <strong>this device</strong> that opens <strong>${escapeHtml(scheme)}</strong> addresses <span class="badge">local app</span>`
+      : `<strong>${escapeHtml(model.redirect.host)}</strong>`;
   const body = `
 <main>
   <h1>Allow access to ${escapeHtml(model.serverName)}?</h1>

@@ -1,8 +1,10 @@
 /**
- * Redirect URI rules of the facade (OAuth 2.1 section 7.5, RFC 8252 section 7.3).
+ * Redirect URI rules of the facade (OAuth 2.1 section 7.5, RFC 8252 sections 7.1-7.3).
  *
- * - Registered URIs are `https`, or `http` on a loopback address. Every other
- *   scheme (`javascript:`, `data:`, `file:`, custom schemes) is refused, after
+ * - Registered URIs are `https`, or `http` on a loopback address; a native
+ *   application (application-type.ts) may also register a private-use scheme
+ *   (`com.example.app:/callback`). Every other scheme (`javascript:`,
+ *   `data:`, `file:`, schemes without a reverse domain name) is refused, after
  *   the URL parser has normalised case and stripped what browsers strip, and
  *   any value that needed such normalising is refused outright.
  * - No fragment, no user info.
@@ -34,15 +36,7 @@ export function isLoopbackUrl(url: URL): boolean {
  * @throws RedirectUriError
  */
 export function checkRedirectUri(raw: string): string {
-  if (raw.length === 0 || raw.length > MAX_LENGTH) throw new RedirectUriError(`A redirect URI must be 1-${MAX_LENGTH} characters.`);
-  // Anything the URL parser would strip or fold (spaces, control characters, tabs, newlines) is refused, not repaired.
-  if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) throw new RedirectUriError("A redirect URI must not contain spaces or control characters.");
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new RedirectUriError(`${JSON.stringify(raw)} is not an absolute URI.`);
-  }
+  const url = parseRedirectUri(raw);
   if (url.protocol === "https:") {
     // fine
   } else if (url.protocol === "http:") {
@@ -54,9 +48,55 @@ export function checkRedirectUri(raw: string): string {
   if (!raw.toLowerCase().startsWith(`${url.protocol}//`) || raw.includes("\\")) {
     throw new RedirectUriError("A redirect URI must be written in full, as https://host/path (no backslashes).");
   }
+  return withoutFragmentOrUserInfo(raw, url);
+}
+
+/** Parses a redirect URI, refusing what the URL parser would have to repair. */
+function parseRedirectUri(raw: string): URL {
+  if (raw.length === 0 || raw.length > MAX_LENGTH) throw new RedirectUriError(`A redirect URI must be 1-${MAX_LENGTH} characters.`);
+  // Anything the URL parser would strip or fold (spaces, control characters, tabs, newlines) is refused, not repaired.
+  if (/[\u0000-\u0020\u007f-\u009f]/.test(raw)) throw new RedirectUriError("A redirect URI must not contain spaces or control characters.");
+  try {
+    return new URL(raw);
+  } catch {
+    throw new RedirectUriError(`${JSON.stringify(raw)} is not an absolute URI.`);
+  }
+}
+
+function withoutFragmentOrUserInfo(raw: string, url: URL): string {
   if (url.hash !== "" || raw.includes("#")) throw new RedirectUriError("A redirect URI must not contain a fragment.");
   if (url.username !== "" || url.password !== "") throw new RedirectUriError("A redirect URI must not contain user info.");
   return raw;
+}
+
+/**
+ * A private-use URI scheme of a native app (RFC 8252 section 7.1): written
+ * in lower case and based on a domain name in reverse order, so it contains
+ * a period (`com.example.app:/oauth/callback`). That leaves out every scheme
+ * a browser or an operating system gives a meaning of its own (`javascript:`,
+ * `data:`, `file:`, `ms-settings:`...).
+ */
+const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:/;
+
+/** Whether `raw` uses a private-use scheme (see {@link checkNativeRedirectUri}); it says nothing about the rest of the URI. */
+export function hasPrivateUseScheme(raw: string): boolean {
+  return PRIVATE_USE_SCHEME.test(raw);
+}
+
+/**
+ * Checks a redirect URI a native application registers: what
+ * {@link checkRedirectUri} accepts, or a private-use scheme (RFC 8252
+ * section 7.1) with no fragment and no user info, written in full.
+ * @returns the URI as given
+ * @throws RedirectUriError
+ */
+export function checkNativeRedirectUri(raw: string): string {
+  if (!hasPrivateUseScheme(raw)) return checkRedirectUri(raw);
+  const url = parseRedirectUri(raw);
+  if (!raw.startsWith(url.protocol) || raw.includes("\\") || raw.length === url.protocol.length) {
+    throw new RedirectUriError("A private-use redirect URI must be written in full, as com.example.app:/callback (no backslashes).");
+  }
+  return withoutFragmentOrUserInfo(raw, url);
 }
 
 /**

@@ -4,8 +4,12 @@
  *
  * The access token the client gets is Entra's own v2 token for this API, so
  * `/mcp` validates it like any other. The refresh token the client gets wraps
- * Entra's, bound to the client it was issued to. Entra refresh tokens are not
- * single-use, so two concurrent refreshes with the same token both succeed.
+ * Entra's, bound to the client it was issued to and to its family (the
+ * sign-in it descends from). Ours are single use (refresh-ledger.ts): each
+ * refresh returns a new one, a repeat within the grace window gets the same
+ * answer again, and a replay after it revokes the family. Entra's own refresh
+ * tokens, inside, are not single use; the facade simply never uses one twice
+ * except for such a repeat.
  */
 import { CORS_HEADERS, corsPreflight, jsonResponse, type RequestContext, type WebHandler } from "../http.js";
 import { EntraError } from "../entra/errors.js";
@@ -13,32 +17,27 @@ import { sameResource } from "./authorize.js";
 import type { AuthorizationCode } from "./callback.js";
 import { OAuthFailure, oauthErrorResponse } from "./errors.js";
 import type { Facade } from "./facade.js";
-import { LIFETIMES } from "./facade.js";
-import { ParameterError, readForm, type Parameters } from "./forms.js";
+import { readPublicClientForm, requiredParameter as required } from "./client-request.js";
+import type { Parameters } from "./forms.js";
 import { verifierMatches } from "./pkce.js";
+import { derivedFamilyId, LedgerUnavailableError, type PresentedRefreshToken, type RotateOptions, type Rotation, type TokenResponseBody } from "./refresh-ledger.js";
 import { InvalidScopeError, redemptionScopes, refreshedApiScopes, refreshScopes, reportedScope } from "./scopes.js";
 
-/** Our refresh token: Entra's, plus the client and scopes it belongs to. Sealed as `refresh`. */
-interface RefreshGrant {
+/** Our refresh token: Entra's, plus the client, scopes and family it belongs to. Sealed as `refresh`. */
+export interface RefreshGrant {
   readonly c: string;
   readonly s: string[];
   /** Entra's refresh token. */
   readonly rt: string;
+  /** The family: one id for a sign-in and every refresh token descending from it. Absent in tokens sealed before rotation existed. */
+  readonly f?: string;
 }
 
 export function tokenHandler(facade: Facade): WebHandler {
   return async (request, context) => {
     if (request.method === "OPTIONS") return corsPreflight();
     try {
-      if (request.headers.has("authorization")) {
-        throw new OAuthFailure("invalid_client", "This server registers public clients only; authenticate with PKCE, not client credentials.");
-      }
-      let form: Parameters;
-      try {
-        form = await readForm(request);
-      } catch (error) {
-        throw new OAuthFailure("invalid_request", error instanceof ParameterError ? error.message : "The request is malformed.");
-      }
+      const form = await readPublicClientForm(request);
       const clientId = required(form, "client_id");
       const resource = form.get("resource");
       if (resource !== undefined && !sameResource(resource, facade.resource)) {
@@ -67,9 +66,10 @@ export function tokenHandler(facade: Facade): WebHandler {
 async function redeemCode(facade: Facade, form: Parameters, clientId: string, request: Request, context: RequestContext): Promise<Response> {
   const verifier = required(form, "code_verifier");
   const redirectUri = form.get("redirect_uri");
-  let code: AuthorizationCode;
+  const presented = required(form, "code");
+  let code: AuthorizationCode & { exp: number };
   try {
-    code = await (await facade.sealer()).unseal<AuthorizationCode>("code", required(form, "code"));
+    code = await (await facade.sealer()).unseal<AuthorizationCode>("code", presented);
   } catch (error) {
     if (error instanceof OAuthFailure) throw error;
     throw new OAuthFailure("invalid_grant", "The authorization code is invalid or expired.");
@@ -80,25 +80,55 @@ async function redeemCode(facade: Facade, form: Parameters, clientId: string, re
   if (redirectUri !== undefined && code.r !== redirectUri) throw new OAuthFailure("invalid_grant", "redirect_uri does not match the authorization request.");
   if (!verifierMatches(verifier, code.cc)) throw new OAuthFailure("invalid_grant", "code_verifier does not match the code_challenge.");
 
-  const tokens = await callEntra(
+  // The sign-in's family comes from its code, so a second redemption finds the tokens the first one issued.
+  const family = derivedFamilyId(presented);
+  const rotation = await useOnce(
     facade,
-    {
-      grant_type: "authorization_code",
-      code: code.ec,
-      redirect_uri: facade.callbackUrl,
-      code_verifier: code.ev,
-      scope: redemptionScopes(code.s, facade.api).join(" "),
+    { value: presented, expiresOn: code.exp * 1000, family },
+    async (signal) => {
+      const tokens = await callEntra(
+        facade,
+        {
+          grant_type: "authorization_code",
+          code: code.ec,
+          redirect_uri: facade.callbackUrl,
+          code_verifier: code.ev,
+          scope: redemptionScopes(code.s, facade.api).join(" "),
+        },
+        signal,
+      );
+      context.log.info("oauth.code_redeemed", { scopes: code.s });
+      return tokenBody(facade, { clientId, grantedScopes: code.s, family }, tokens);
     },
     request.signal,
+    { repeats: false },
   );
-  context.log.info("oauth.code_redeemed", { scopes: code.s });
-  return tokenResponse(facade, clientId, code.s, tokens);
+  if (rotation.outcome === "replayed") throw new OAuthFailure("invalid_grant", "The authorization code was already used, so the tokens issued for it are revoked; sign in again.");
+  if (rotation.outcome === "revoked") throw new OAuthFailure("invalid_grant", "The authorization code is invalid or expired.");
+  return tokenJson(rotation.body);
+}
+
+/** One use of a code or refresh token through the ledger; an unreachable ledger is a temporary failure, never a pass. */
+async function useOnce(
+  facade: Facade,
+  token: PresentedRefreshToken,
+  issue: (signal: AbortSignal) => Promise<TokenResponseBody>,
+  signal: AbortSignal,
+  options?: RotateOptions,
+): Promise<Rotation> {
+  try {
+    return await facade.refresh.ledger.rotate(token, issue, signal, options);
+  } catch (error) {
+    if (error instanceof LedgerUnavailableError) throw new OAuthFailure("temporarily_unavailable", "The server cannot check codes and refresh tokens right now; retry shortly.", 5);
+    throw error;
+  }
 }
 
 async function refresh(facade: Facade, form: Parameters, clientId: string, request: Request, context: RequestContext): Promise<Response> {
-  let grant: RefreshGrant;
+  const presented = required(form, "refresh_token");
+  let grant: RefreshGrant & { exp: number };
   try {
-    grant = await (await facade.sealer()).unseal<RefreshGrant>("refresh", required(form, "refresh_token"));
+    grant = await (await facade.sealer()).unseal<RefreshGrant>("refresh", presented);
   } catch (error) {
     if (error instanceof OAuthFailure) throw error;
     throw new OAuthFailure("invalid_grant", "The refresh token is invalid or expired.");
@@ -111,34 +141,62 @@ async function refresh(facade: Facade, form: Parameters, clientId: string, reque
     if (error instanceof InvalidScopeError) throw new OAuthFailure("invalid_scope", error.message);
     throw error;
   }
-  const tokens = await callEntra(facade, { grant_type: "refresh_token", refresh_token: grant.rt, scope: refreshScopes(scopes, facade.api).join(" ") }, request.signal);
-  context.log.info("oauth.refreshed", { scopes });
-  // Entra usually returns a new refresh token; when it does not, the old one stays valid.
-  return tokenResponse(facade, clientId, grant.s, { ...tokens, refreshToken: tokens.refreshToken ?? grant.rt }, scopes);
+  const family = grant.f ?? derivedFamilyId(presented);
+  const rotation = await useOnce(
+    facade,
+    { value: presented, expiresOn: grant.exp * 1000, family },
+    async (signal) => {
+      const tokens = await callEntra(facade, { grant_type: "refresh_token", refresh_token: grant.rt, scope: refreshScopes(scopes, facade.api).join(" ") }, signal);
+      context.log.info("oauth.refreshed", { scopes });
+      // Entra usually returns a new refresh token; when it does not, its old one goes into ours again.
+      return tokenBody(facade, { clientId, grantedScopes: grant.s, family }, { ...tokens, refreshToken: tokens.refreshToken ?? grant.rt }, scopes);
+    },
+    request.signal,
+  );
+  switch (rotation.outcome) {
+    case "revoked":
+      throw new OAuthFailure("invalid_grant", "The refresh token has been revoked; sign in again.");
+    case "replayed":
+      throw new OAuthFailure("invalid_grant", "The refresh token was already used, so every refresh token of this sign-in is now revoked; sign in again.");
+    case "rotated":
+      if (rotation.repeated) context.log.info("oauth.refresh_repeated", { scopes });
+      return tokenJson(rotation.repeated ? withAge(rotation.body, Date.now() - rotation.issuedAt) : rotation.body);
+  }
 }
 
-async function tokenResponse(
+/** Whom a new refresh token is for: the client, the scopes granted at sign-in, the family. */
+interface RefreshBinding {
+  readonly clientId: string;
+  readonly grantedScopes: string[];
+  readonly family: string;
+}
+
+async function tokenBody(
   facade: Facade,
-  clientId: string,
-  grantedScopes: string[],
+  binding: RefreshBinding,
   tokens: { accessToken: string; refreshToken: string | undefined; expiresIn: number },
-  reported: string[] = grantedScopes,
-): Promise<Response> {
-  const refreshToken =
-    tokens.refreshToken === undefined
-      ? undefined
-      : await (await facade.sealer()).seal("refresh", { c: clientId, s: grantedScopes, rt: tokens.refreshToken }, LIFETIMES.refresh);
-  return jsonResponse(
-    200,
-    {
-      access_token: tokens.accessToken,
-      token_type: "Bearer",
-      expires_in: tokens.expiresIn,
-      scope: reportedScope(reported),
-      ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
-    },
-    { ...CORS_HEADERS, Pragma: "no-cache" },
-  );
+  reported: string[] = binding.grantedScopes,
+): Promise<TokenResponseBody> {
+  const sealed: RefreshGrant | undefined =
+    tokens.refreshToken === undefined ? undefined : { c: binding.clientId, s: binding.grantedScopes, rt: tokens.refreshToken, f: binding.family };
+  const refreshToken = sealed === undefined ? undefined : await (await facade.sealer()).seal("refresh", { ...sealed }, facade.refresh.idleSeconds);
+  return {
+    access_token: tokens.accessToken,
+    token_type: "Bearer",
+    expires_in: tokens.expiresIn,
+    scope: reportedScope(reported),
+    ...(refreshToken === undefined ? {} : { refresh_token: refreshToken }),
+  };
+}
+
+/** An answer handed out again `ageMs` after it was issued: the access token has that much less to live. */
+function withAge(body: TokenResponseBody, ageMs: number): TokenResponseBody {
+  const expiresIn = body["expires_in"];
+  return typeof expiresIn === "number" ? { ...body, expires_in: Math.max(1, expiresIn - Math.floor(ageMs / 1000)) } : body;
+}
+
+function tokenJson(body: TokenResponseBody): Response {
+  return jsonResponse(200, body, { ...CORS_HEADERS, Pragma: "no-cache" });
 }
 
 async function callEntra(facade: Facade, grant: Record<string, string>, signal: AbortSignal): Promise<{ accessToken: string; refreshToken: string | undefined; expiresIn: number }> {
@@ -163,8 +221,3 @@ async function callEntra(facade: Facade, grant: Record<string, string>, signal: 
   }
 }
 
-function required(form: Parameters, name: string): string {
-  const value = form.get(name);
-  if (value === undefined || value === "") throw new OAuthFailure("invalid_request", `${name} is required.`);
-  return value;
-}

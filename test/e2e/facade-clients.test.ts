@@ -115,12 +115,13 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
     }
   });
 
-  it("lets two concurrent refreshes with the same refresh token both succeed", async () => {
+  it("lets two concurrent refreshes with the same refresh token both succeed, with the same answer from one refresh at Entra", async () => {
     const provider = dcrProvider(kit, "bob");
     const client = await connectWithOAuth("v2-auto", kit.mcpUrl, provider);
     await client.close();
     const clientId = provider.clientInformation()!.client_id;
     const refreshToken = provider.tokens()!.refresh_token!;
+    const refreshesBefore = standIn.activity.counts().grants.refresh_token;
     const [a, b] = await Promise.all([
       postToken(kit, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId }),
       postToken(kit, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId }),
@@ -131,6 +132,9 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
       assert.equal(typeof answer.body["access_token"], "string");
       assert.equal(answer.body["scope"], "mcp.access");
     }
+    assert.equal(a.body["refresh_token"], b.body["refresh_token"], "one next refresh token: whichever the client keeps is the family's only live one");
+    assert.notEqual(a.body["refresh_token"], refreshToken, "rotated");
+    assert.equal(standIn.activity.counts().grants.refresh_token - refreshesBefore, 1);
     const call = await fetch(kit.mcpUrl, {
       method: "POST",
       headers: {

@@ -129,8 +129,6 @@ describe("log hygiene: no secret in any log line", function () {
     harvest.add("access token", expired);
     assert.equal((await callTool(kit.mcpUrl, expired, "whoami")).status, 401);
     const clientId = v2.clientInformation()!.client_id;
-    // A replayed code: Entra refuses its own code the second time (AADSTS54005).
-    assert.equal(await postToken(kit, { grant_type: "authorization_code", code: v2.code!, code_verifier: v2.codeVerifier(), redirect_uri: REDIRECT, client_id: clientId }), 400);
     assert.equal(await postToken(kit, { grant_type: "authorization_code", code: `${v2.code!.slice(0, -8)}AAAAAAAA`, code_verifier: v2.codeVerifier(), redirect_uri: REDIRECT, client_id: clientId }), 400);
     assert.equal(await postToken(kit, { grant_type: "refresh_token", refresh_token: v1.tokens()!.refresh_token!, client_id: clientId }), 400, "another client's refresh token");
     standIn.fail("invalid_grant", { grantType: "refresh_token", times: 1 });
@@ -141,6 +139,9 @@ describe("log hygiene: no secret in any log line", function () {
     } finally {
       await standIn.start();
     }
+    // A replayed code, last: the facade refuses it and revokes the sign-in it started (v2's refresh tokens).
+    assert.equal(await postToken(kit, { grant_type: "authorization_code", code: v2.code!, code_verifier: v2.codeVerifier(), redirect_uri: REDIRECT, client_id: clientId }), 400);
+    assert.equal(await postToken(kit, { grant_type: "refresh_token", refresh_token: v2.tokens()!.refresh_token!, client_id: clientId }), 400, "the revoked sign-in's refresh token");
     const wrongRedirect = new URL("/authorize", kit.baseUrl);
     wrongRedirect.search = new URLSearchParams({ client_id: clientId, redirect_uri: "https://evil.example/cb", response_type: "code", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "state-of-the-client-1234567890" }).toString();
     assert.equal((await fetch(wrongRedirect)).status, 400);

@@ -1,6 +1,7 @@
 /**
  * Scale-out: three host processes as `npm start` runs them, sharing nothing
- * but their settings (the same sealing keyring, the same shared OBO cache),
+ * but their settings (the same sealing keyring, the same shared OBO cache,
+ * which also holds the facade's refresh-token ledger),
  * behind a round-robin proxy whose URL is PUBLIC_BASE_URL. Every request goes
  * to the next instance in turn, so the steps of a sign-in, a refresh and
  * consecutive tool calls are served by different processes; the proxy's
@@ -15,7 +16,7 @@ import { generateKeyringJson } from "../../lib/oauth/sealing.js";
 import { startAzurite } from "../support/azurite.js";
 import type { ClientKind, ConnectedClient, ToolResult } from "../support/clients.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
-import { facadeBrowser, proxyEnv } from "../support/facade.js";
+import { facadeBrowser, proxyEnv, registerPublicClient, signInForTokens } from "../support/facade.js";
 import { startHostProcess, type HostProcess } from "../support/host-process.js";
 import { callTool } from "../support/mcp-calls.js";
 import { connectWithOAuth, CookieJar, HeadlessOAuthProvider } from "../support/oauth.js";
@@ -25,6 +26,8 @@ import { SERVED_BY_HEADER, startRoundRobinProxy, type RoundRobinProxy, type Serv
 const CLIENT_REDIRECT = "http://127.0.0.1:45678/callback";
 const INSTANCES = ["instance-1", "instance-2", "instance-3"] as const;
 const ALICE_OID = "a11ce000-0000-4000-8000-000000000001";
+/** The refresh-token reuse grace window of every instance here. */
+const GRACE_SECONDS = 2;
 const BOB_OID = "b0b00000-0000-4000-8000-000000000002";
 
 /** The facade's requests of one sign-in, in the order a client and its browser make them. */
@@ -161,6 +164,8 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
           GRAPH_BASE_URL: graph.graphBaseUrl,
           ORDERS_API_URL: graph.ordersUrl,
           SEALING_KEYRING: generateKeyringJson("scale-out"),
+          // Short enough for a test to wait out (replays), long enough for two parallel refreshes.
+          OAUTH_REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS),
           PUBLIC_BASE_URL: proxy.url.origin,
           MCP_ALLOWED_HOSTS: proxy.url.hostname,
         };
@@ -247,6 +252,59 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
         assert.deepEqual(new Set(answers.map((answer) => answer.servedBy)), new Set(INSTANCES));
         assert.equal(standIn.activity.counts().obo - before, 1, "the first instance's OBO result reached the others through the shared cache");
         assert.equal(graph.accepted.length, 6);
+      });
+
+      // Refresh tokens across instances: the ledger lives in the shared store. These run while all three instances are up.
+      async function signedIn(user: string): Promise<{ clientId: string; refreshToken: string }> {
+        const clientId = await registerPublicClient({ baseUrl: proxy.url }, CLIENT_REDIRECT, "Rotation across instances");
+        const tokens = await signInForTokens({ baseUrl: proxy.url }, clientId, CLIENT_REDIRECT, user);
+        return { clientId, refreshToken: String(tokens["refresh_token"]) };
+      }
+      const refresh = (clientId: string, refreshToken: string): ReturnType<typeof postForm> =>
+        postForm(new URL("/token", proxy.url), { grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId });
+
+      it("revokes a sign-in on one instance, and the other two refuse its refresh tokens", async () => {
+        const { clientId, refreshToken } = await signedIn("alice");
+        const rotated = await refresh(clientId, refreshToken);
+        assert.equal(rotated.status, 200, rotated.body);
+        const current = String(rotated.json["refresh_token"]);
+        const revoked = await postForm(new URL("/revoke", proxy.url), { token: current, client_id: clientId });
+        assert.equal(revoked.status, 200, revoked.body);
+        const refusals = [await refresh(clientId, current), await refresh(clientId, current)];
+        for (const refusal of refusals) {
+          assert.equal(refusal.status, 400, refusal.body);
+          assert.equal(refusal.json["error"], "invalid_grant");
+        }
+        const refusedBy = new Set(refusals.map((refusal) => refusal.servedBy));
+        assert.equal(refusedBy.size, 2, `two other instances refused: ${[...refusedBy].join(", ")}`);
+        assert.ok(!refusedBy.has(revoked.servedBy), `${revoked.servedBy} revoked; the others refused`);
+      });
+
+      it("catches a refresh token replayed on another instance than the one that rotated it, and revokes its family on the third", async () => {
+        const { clientId, refreshToken } = await signedIn("bob");
+        const rotated = await refresh(clientId, refreshToken);
+        assert.equal(rotated.status, 200, rotated.body);
+        await new Promise((resolve) => setTimeout(resolve, GRACE_SECONDS * 1000 + 500));
+        const replay = await refresh(clientId, refreshToken);
+        assert.equal(replay.json["error"], "invalid_grant", replay.body);
+        assert.match(String(replay.json["error_description"]), /already used/);
+        assert.notEqual(replay.servedBy, rotated.servedBy);
+        const successor = await refresh(clientId, String(rotated.json["refresh_token"]));
+        assert.equal(successor.json["error"], "invalid_grant", successor.body);
+        assert.ok(![rotated.servedBy, replay.servedBy].includes(successor.servedBy), describeServed(proxy.served.slice(-3)));
+      });
+
+      it("gives two parallel refreshes with one token on two instances the same answer, from one refresh at Entra", async () => {
+        const { clientId, refreshToken } = await signedIn("alice");
+        const before = standIn.activity.counts().grants.refresh_token;
+        const [a, b] = await Promise.all([refresh(clientId, refreshToken), refresh(clientId, refreshToken)]);
+        assert.equal(a.status, 200, a.body);
+        assert.equal(b.status, 200, b.body);
+        assert.notEqual(a.servedBy, b.servedBy);
+        assert.equal(a.json["refresh_token"], b.json["refresh_token"]);
+        assert.equal(a.json["access_token"], b.json["access_token"]);
+        assert.equal(standIn.activity.counts().grants.refresh_token - before, 1, "the second instance waited for the first one's answer");
+        assert.equal((await refresh(clientId, String(a.json["refresh_token"]))).status, 200, "the one next token works");
       });
 
       it("loses only the in-flight requests of an instance killed mid-run; its registrations and refresh tokens keep working on the other two", async () => {

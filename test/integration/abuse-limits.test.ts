@@ -84,7 +84,7 @@ describe("abuse limits of the facade", function () {
       const answer = await register(`{"redirect_uris":["${REDIRECT}"],"x":${"[".repeat(depth)}${"]".repeat(depth)}}`);
       assert.ok(Date.now() - started < 1000);
       assert.equal(answer.status, 201);
-      assert.deepEqual(Object.keys(answer.body).sort(), ["client_id", "client_id_issued_at", "grant_types", "redirect_uris", "response_types", "token_endpoint_auth_method"]);
+      assert.deepEqual(Object.keys(answer.body).sort(), ["application_type", "client_id", "client_id_issued_at", "grant_types", "redirect_uris", "response_types", "token_endpoint_auth_method"]);
     });
 
     it(`refuses a registration whose client_id would exceed ${MAX_CLIENT_ID_LENGTH} characters, and every one it accepts works at /authorize`, async () => {

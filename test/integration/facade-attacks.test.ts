@@ -392,7 +392,7 @@ describe("the facade refuses attacks", function () {
       assert.equal(withIt.status, 200, JSON.stringify(withIt.body));
     });
 
-    it("refuses a replayed code", async () => {
+    it("refuses a replayed code, and revokes the refresh token its first redemption issued (RFC 6749 section 4.1.2)", async () => {
       const { code, verifier } = await obtainCode(kit, clientId);
       const first = await token(kit, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
       assert.equal(first.status, 200, JSON.stringify(first.body));
@@ -400,6 +400,8 @@ describe("the facade refuses attacks", function () {
       assert.equal(replay.status, 400);
       assert.equal(replay.body["error"], "invalid_grant");
       assert.doesNotMatch(JSON.stringify(replay.body), /AADSTS/);
+      const refreshed = await token(kit, { grant_type: "refresh_token", refresh_token: String(first.body["refresh_token"]), client_id: clientId });
+      assert.equal(refreshed.body["error"], "invalid_grant", "the sign-in the code started is revoked");
     });
 
     it("refuses a code presented by another client or with another redirect URI, or with a wrong or missing verifier", async () => {
@@ -445,6 +447,40 @@ describe("the facade refuses attacks", function () {
         const answer = await token(kit, { grant_type: "refresh_token", refresh_token: value, client_id: clientId });
         assert.equal(answer.body["error"], "invalid_grant", label);
       }
+    });
+
+    it("refuses a replayed refresh token and revokes every refresh token of its sign-in", async () => {
+      const strict = await startProxyKit(standIn, { env: { SEALING_KEYRING: KEYRING, OAUTH_REFRESH_REUSE_GRACE_SECONDS: "0" } });
+      try {
+        const { code, verifier } = await obtainCode(strict, clientId);
+        const tokens = await token(strict, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
+        const stolen = String(tokens.body["refresh_token"]);
+        const legit = await token(strict, { grant_type: "refresh_token", refresh_token: stolen, client_id: clientId });
+        assert.equal(legit.status, 200, "the user refreshes first");
+        const replay = await token(strict, { grant_type: "refresh_token", refresh_token: stolen, client_id: clientId });
+        assert.equal(replay.status, 400);
+        assert.equal(replay.body["error"], "invalid_grant");
+        assert.equal(replay.body["access_token"], undefined, "the thief gets nothing");
+        const successor = await token(strict, { grant_type: "refresh_token", refresh_token: String(legit.body["refresh_token"]), client_id: clientId });
+        assert.equal(successor.body["error"], "invalid_grant", "the family is revoked: whoever holds its newest token must sign in again");
+      } finally {
+        await strict.close();
+      }
+    });
+
+    it("refuses to revoke a refresh token presented by another client, and the token keeps working", async () => {
+      const other = String((await register(kit, { redirect_uris: [REDIRECT] })).body["client_id"]);
+      const { code, verifier } = await obtainCode(kit, clientId);
+      const tokens = await token(kit, { grant_type: "authorization_code", code, code_verifier: verifier, client_id: clientId, redirect_uri: REDIRECT });
+      const refreshToken = String(tokens.body["refresh_token"]);
+      const revoke = await fetch(new URL("/revoke", kit.baseUrl), {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ token: refreshToken, client_id: other }),
+      });
+      assert.equal(revoke.status, 400);
+      assert.equal(((await revoke.json()) as { error: string }).error, "unauthorized_client");
+      assert.equal((await token(kit, { grant_type: "refresh_token", refresh_token: refreshToken, client_id: clientId })).status, 200, "the victim's sign-in was not revoked");
     });
 
     it("refuses a refresh token used by another client, or asking for more scope", async () => {

@@ -153,6 +153,34 @@ describe("the facade under generated input", function () {
     );
   });
 
+  it("answers /revoke for any form with 200 and nothing, or an RFC 7009 error; never a 5xx or a token", async () => {
+    const tamper = fc.tuple(fc.nat(), fc.constantFrom(..."AbZ09-_.")).map(([at, character]) => (value: string) => value.slice(0, at % value.length) + character + value.slice((at % value.length) + 1));
+    const jwtShaped = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ4In0.c2ln";
+    const forms = fc.oneof(
+      rawPairs({
+        token: fc.oneof(valueLike([sealedRefresh, sealedCode, jwtShaped, "eyJhbGciOiJub25lIn0.e30.", ""]), tamper.map((edit) => edit(sealedRefresh))),
+        token_type_hint: valueLike(["refresh_token", "access_token", "id_token", ""]),
+        client_id: valueLike([clientId, "https://client.example/doc.json", "someone-else", ""]),
+        client_secret: valueLike(["s3cret"]),
+      }),
+      anyText(500),
+      trickyText(20),
+    );
+    const contentTypes = fc.constantFrom("application/x-www-form-urlencoded", "application/json", "text/plain", "");
+    await fc.assert(
+      fc.asyncProperty(forms, contentTypes, async (form, type) => {
+        const answer = await send(new URL("/revoke", kit.baseUrl), { method: "POST", headers: type === "" ? {} : { "content-type": type }, body: form });
+        assertClean(answer, form.slice(0, 200));
+        assert.ok([200, 400, 401].includes(answer.status), `${answer.status} for ${form.slice(0, 200)}: ${answer.body.slice(0, 200)}`);
+        const json = JSON.parse(answer.body) as Record<string, unknown>;
+        if (answer.status === 200) assert.deepEqual(json, {});
+        else assert.ok(["invalid_request", "invalid_client", "unauthorized_client", "unsupported_token_type"].includes(String(json["error"])), answer.body);
+        assert.equal(answer.headers.get("cache-control"), "no-store");
+      }),
+      fuzzParameters(200),
+    );
+  });
+
   it("refuses at /token bodies that are not UTF-8 or too large", async () => {
     const bodies = fc.oneof(
       fc.uint8Array({ minLength: 1, maxLength: 64 }).map((bytes) => Buffer.concat([Buffer.from("grant_type=refresh_token&refresh_token="), Buffer.from([0xff, 0xfe]), Buffer.from(bytes)])),

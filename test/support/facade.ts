@@ -6,6 +6,7 @@ import { DEV_TENANT_ID, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../../dev/d
 import type { EntraStandIn } from "../../dev/entra/index.js";
 import type { Environment } from "../../lib/config.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
+import { newPkcePair } from "../../lib/oauth/pkce.js";
 import { startKit, type RunningKit } from "./kit.js";
 import { CookieJar, type BrowserSignIn } from "./oauth.js";
 
@@ -89,4 +90,49 @@ export function facadeBrowser(kit: Pick<RunningKit, "baseUrl">, options: FacadeB
     if (toClient === null) throw new Error(`the callback answered ${back.status}: ${(await back.text()).slice(0, 300)}`);
     return new URL(toClient);
   };
+}
+
+/** What an OAuth endpoint of the facade answered: status, JSON body (or {}), headers. */
+export interface FacadeAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+  readonly headers: Headers;
+}
+
+/** POSTs a form to a facade endpoint (`/token`, `/revoke`) and reads the JSON answer. */
+export async function postFacadeForm(kit: Pick<RunningKit, "baseUrl">, path: "/token" | "/revoke", fields: Record<string, string>, headers: Record<string, string> = {}): Promise<FacadeAnswer> {
+  const response = await fetch(new URL(path, kit.baseUrl), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(fields) });
+  const text = await response.text();
+  return { status: response.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>), headers: response.headers };
+}
+
+/** Registers a public client with `redirectUri` and returns its client_id. */
+export async function registerPublicClient(kit: Pick<RunningKit, "baseUrl">, redirectUri: string, name = "Test client"): Promise<string> {
+  const response = await fetch(new URL("/register", kit.baseUrl), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ client_name: name, redirect_uris: [redirectUri] }),
+  });
+  const body = (await response.json()) as Record<string, unknown>;
+  if (response.status !== 201) throw new Error(`registration answered ${response.status}: ${JSON.stringify(body)}`);
+  return String(body["client_id"]);
+}
+
+/**
+ * A whole sign-in as a client without an SDK would do it: /authorize with
+ * PKCE, the consent page, the stand-in, the callback, and the code redeemed
+ * at /token. Returns the token response.
+ */
+export async function signInForTokens(kit: Pick<RunningKit, "baseUrl">, clientId: string, redirectUri: string, user = "alice"): Promise<Record<string, unknown>> {
+  const pkce = newPkcePair();
+  const url = new URL("/authorize", kit.baseUrl);
+  for (const [name, value] of Object.entries({ response_type: "code", client_id: clientId, redirect_uri: redirectUri, code_challenge: pkce.challenge, code_challenge_method: "S256", state: "s" })) {
+    url.searchParams.set(name, value);
+  }
+  const redirect = await facadeBrowser(kit, { user })(url);
+  const code = redirect.searchParams.get("code");
+  if (code === null) throw new Error(`no code: ${redirect.href}`);
+  const answer = await postFacadeForm(kit, "/token", { grant_type: "authorization_code", code, code_verifier: pkce.verifier, client_id: clientId, redirect_uri: redirectUri });
+  if (answer.status !== 200) throw new Error(`code redemption answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body;
 }

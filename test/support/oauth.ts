@@ -29,6 +29,12 @@ export interface HeadlessProviderOptions {
    * endpoint requires one (AADSTS900144), which MSAL-based clients always send.
    */
   readonly tokenRequestScope?: string;
+  /**
+   * Implement `invalidateCredentials` as a real client would: forget the
+   * tokens (or the registration) when the SDK says they are dead, e.g. after
+   * `invalid_grant` at refresh, so the SDK starts a new sign-in.
+   */
+  readonly forgetsOnInvalidation?: boolean;
   readonly signIn: BrowserSignIn;
 }
 
@@ -48,6 +54,13 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
     this.clientMetadataUrl = options.clientMetadataUrl;
     if (options.omitResource === true) {
       this.validateResourceURL = async () => undefined;
+    }
+    if (options.forgetsOnInvalidation === true) {
+      this.invalidateCredentials = (scope) => {
+        this.invalidated.push(scope);
+        if (scope === "all" || scope === "tokens") this.storedTokens = undefined;
+        if (scope === "all" || scope === "client") this.information = options.clientInformation;
+      };
     }
     const scope = options.tokenRequestScope;
     if (scope !== undefined) {
@@ -101,6 +114,9 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   codeVerifier(): string {
     return this.verifier;
   }
+  /** What the SDK asked to forget after an OAuth error (`invalid_grant` drops the tokens), in order; with `forgetsOnInvalidation`. */
+  readonly invalidated: string[] = [];
+  invalidateCredentials?: (scope: "all" | "client" | "tokens" | "verifier" | "discovery") => void;
   /** Makes the stored access token look expired, so the next request refreshes it. */
   forgetAccessToken(): void {
     if (this.storedTokens !== undefined) this.storedTokens = { ...this.storedTokens, access_token: "expired-token-to-force-a-refresh" };

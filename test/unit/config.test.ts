@@ -75,6 +75,28 @@ describe("configuration", () => {
     assert.doesNotThrow(() => loadConfig({ ...local, OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: "localhost:8443" }));
   });
 
+  it("reads the refresh-token idle expiry and reuse grace window, with Entra's 90 days and 30 s by default", () => {
+    const proxy = { AUTH_MODE: "proxy", ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", ENTRA_CLIENT_ID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301" };
+    assert.deepEqual(
+      [loadConfig(proxy).facade?.refreshIdleSeconds, loadConfig(proxy).facade?.refreshReuseGraceSeconds],
+      [7_776_000, 30],
+    );
+    const set = loadConfig({ ...proxy, OAUTH_REFRESH_IDLE_SECONDS: "1209600", OAUTH_REFRESH_REUSE_GRACE_SECONDS: "0" }).facade;
+    assert.deepEqual([set?.refreshIdleSeconds, set?.refreshReuseGraceSeconds], [1_209_600, 0]);
+    for (const [name, value] of [
+      ["OAUTH_REFRESH_IDLE_SECONDS", "59"],
+      ["OAUTH_REFRESH_IDLE_SECONDS", "7776001"],
+      ["OAUTH_REFRESH_IDLE_SECONDS", "14d"],
+      ["OAUTH_REFRESH_REUSE_GRACE_SECONDS", "301"],
+      ["OAUTH_REFRESH_REUSE_GRACE_SECONDS", "-1"],
+      ["OAUTH_REFRESH_REUSE_GRACE_SECONDS", "2.5"],
+    ] as const) {
+      const error = configError({ ...proxy, [name]: value });
+      assert.equal(error.setting, name);
+      assert.match(error.message, /whole number of seconds/);
+    }
+  });
+
   it("says which app credential setting is missing or malformed, at startup", () => {
     const direct = { AUTH_MODE: "direct", ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47", ENTRA_CLIENT_ID: "3f2504e0-4f89-11d3-9a0c-0305e82c3301" };
     const cases: Array<[Record<string, string>, string, RegExp]> = [

@@ -92,7 +92,7 @@ describe("facade size limits, properties", () => {
         const request = await sealer.seal("consent", { ...base }, LIFETIMES.consent);
         const state = await sealer.seal("authorization", { ...base, ev: "v".repeat(64), b: "b".repeat(43) }, LIFETIMES.authorization);
         const code = await sealer.seal("code", { c: client.clientId, r, cc, s: ["mcp.access"], ec: entraCode, ev: "v".repeat(64) }, LIFETIMES.code);
-        const refresh = await sealer.seal("refresh", { c: client.clientId, s: ["mcp.access"], rt: entraRefresh }, LIFETIMES.refresh);
+        const refresh = await sealer.seal("refresh", { c: client.clientId, s: ["mcp.access"], rt: entraRefresh, f: "f".repeat(22) }, LIFETIMES.refresh);
         for (const [name, value] of [["request", request], ["state", state], ["code", code], ["refresh_token", refresh]] as const) {
           assert.ok(value.length <= MAX_SEALED_PARAMETER_LENGTH, `${name} is ${value.length} characters`);
           acceptsAs(name, value);

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { checkRedirectUri, matchRedirectUri, RedirectUriError } from "../../lib/oauth/redirect-uris.js";
+import { checkNativeRedirectUri, checkRedirectUri, matchRedirectUri, RedirectUriError } from "../../lib/oauth/redirect-uris.js";
 import { anyText, fuzzParameters, trickyText } from "../support/fuzz.js";
 
 /** A loopback http URI split into what may not change and the port, which may; independent of the URL parser. */
@@ -164,9 +164,34 @@ describe("redirect URI rules, properties", () => {
     fc.assert(
       fc.property(disguised, (raw) => {
         assert.throws(() => checkRedirectUri(raw), RedirectUriError, JSON.stringify(raw));
+        assert.throws(() => checkNativeRedirectUri(raw), RedirectUriError, `not even for a native app: ${JSON.stringify(raw)}`);
         assert.equal(matchRedirectUri(raw, ["https://app.example/cb", "http://127.0.0.1/cb", "http://localhost/cb"]), undefined);
       }),
       fuzzParameters(2000),
+    );
+  });
+
+  it("let a native app's private-use scheme through only as written, in lower case, with a reverse domain name a browser reads the same", () => {
+    const privateUse = fc.tuple(fc.domain(), path, query).map(([host, pathPart, queryPart]) => `${host.split(".").reverse().join(".")}:${pathPart}${queryPart}`);
+    const candidates = fc.oneof(privateUse, privateUse.chain((uri) => edits.map((edit) => edit(uri))), trickyText(), anyText(120));
+    fc.assert(
+      fc.property(candidates, (raw) => {
+        let accepted: string;
+        try {
+          accepted = checkNativeRedirectUri(raw);
+        } catch (error) {
+          assert.ok(error instanceof RedirectUriError, `threw ${String(error)}`);
+          return;
+        }
+        assert.equal(accepted, raw);
+        assert.doesNotMatch(raw, /[\u0000-\u0020\u007f-\u009f#\\]/);
+        const scheme = /^([a-z][a-z0-9+.-]*):/.exec(raw)?.[1];
+        assert.ok(scheme !== undefined, raw);
+        assert.equal(browserScheme(raw), scheme, "a browser reads the same scheme");
+        if (scheme !== "https" && scheme !== "http") assert.match(scheme, /\./, "a private-use scheme is a reverse domain name");
+        else assert.equal(checkRedirectUri(raw), raw, "http(s) follows the ordinary rules");
+      }),
+      fuzzParameters(3000),
     );
   });
 });

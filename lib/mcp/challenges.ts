@@ -83,7 +83,14 @@ export class AuthorizationChallenges implements Required<AuthorizationReports> {
       return invalidTokenResponse(resource, this.signInRequired);
     }
     if (this.stepUp === undefined || !resource.stepsUpDownstream) return undefined;
-    const scopes = resource.challengeScopes([...this.stepUp.apiScopes], [...this.stepUp.downstream], this.stepUp.claims);
+    const apiScopes = [...this.stepUp.apiScopes];
+    const scopes = resource.challengeScopes(apiScopes, [...this.stepUp.downstream], this.stepUp.claims);
+    if (scopes.length === resource.challengeScopes(apiScopes).length) {
+      // Nothing a re-authorization could add (no declared downstream scope, no claims): the client would
+      // only refresh and be refused again, so the tool error stands.
+      log.warn("auth.step_up_unanswerable", { reasons: [...this.stepUp.reasons], undeclared: [...this.stepUp.downstream], hint: "declare the scope in a need (obo()) so that users can consent to it" });
+      return undefined;
+    }
     log.info("auth.step_up", { reasons: [...this.stepUp.reasons], downstream: [...this.stepUp.downstream], claims: this.stepUp.claims !== undefined });
     return insufficientScopeResponse(resource, scopes, this.stepUp.description);
   }

@@ -46,7 +46,15 @@ const downstreamRefuses = defineTool({
     throw new StepUpRequiredError("The orders API wants more.", { reason: "insufficient_scope", scopes: [ORDERS_SCOPE_URI, "api://undeclared/Thing.Write"] });
   },
 });
-const server = { name: "step-up-test", version: "1", tools: [graphProfile, ordersReport, downstreamRefuses] };
+const wantsUndeclared = defineTool({
+  name: "wants_undeclared",
+  description: "Its downstream wants a scope no tool declares, so no sign-in could grant it",
+  input: {},
+  async run() {
+    throw new StepUpRequiredError("The API wants Thing.Write.", { reason: "insufficient_scope", scopes: ["api://undeclared/Thing.Write"] });
+  },
+});
+const server = { name: "step-up-test", version: "1", tools: [graphProfile, ordersReport, downstreamRefuses, wantsUndeclared] };
 
 interface Challenge {
   readonly error: string | undefined;
@@ -143,6 +151,14 @@ describe("step-up", function () {
       const challenge = parseChallenge(answer.headers.get("www-authenticate"));
       assert.deepEqual(challenge.scopes, ["mcp.access", "Orders.Read"]);
       assert.equal(challenge.description, "The orders API wants more.");
+    });
+
+    it("keeps the tool error when a re-authorization could add nothing (only undeclared scopes), and says so in the log", async () => {
+      const answer = await callTool(kit.mcpUrl, await aliceToken(), "wants_undeclared");
+      assert.equal(answer.status, 200, answer.body);
+      assert.equal(answer.isError, true);
+      assert.equal(answer.text, "The API wants Thing.Write.");
+      assert.match(kit.logs.text(), /"event":"auth\.step_up_unanswerable".*api:\/\/undeclared\/Thing\.Write/);
     });
 
     it("in direct mode keeps the actionable tool error: a client signing in at Entra itself would consent for itself, not for this server", async () => {

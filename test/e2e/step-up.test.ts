@@ -19,6 +19,9 @@
  *   which v1's own step-up code re-authorizes with the challenge's scopes.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { UnauthorizedError } from "@modelcontextprotocol/client";
 import { UnauthorizedError as V1UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { GRAPH_USER_READ, KIT_CLIENT_ID, ORDERS_SCOPE_URI } from "../../dev/defaults.js";
@@ -28,13 +31,14 @@ import { CLIENT_KINDS, type ClientKind, type ConnectedClient } from "../support/
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { permissionsOnPage, signInThroughPages } from "../support/entra-pages.js";
 import { facadeBrowser, startProxyKit } from "../support/facade.js";
+import { startHostProcess } from "../support/host-process.js";
 import { pointToolsAt, unpointTools, type RunningKit } from "../support/kit.js";
 import { connectWithOAuth, CookieJar, finishSignIn, HeadlessOAuthProvider } from "../support/oauth.js";
 
 const REDIRECT = "http://127.0.0.1:45678/callback";
 
 /** A client whose browser signs in through the stand-in's pages, recording the consent pages it saw. */
-function stepUpClient(kit: RunningKit, user: string): { provider: HeadlessOAuthProvider; consentPages: string[] } {
+function stepUpClient(kit: Pick<RunningKit, "baseUrl">, user: string): { provider: HeadlessOAuthProvider; consentPages: string[] } {
   const consentPages: string[] = [];
   const provider = new HeadlessOAuthProvider({
     redirectUrl: REDIRECT,
@@ -49,7 +53,7 @@ function stepUpClient(kit: RunningKit, user: string): { provider: HeadlessOAuthP
  * re-authorization itself and the test finishes it; then calls again.
  * Returns the second call's result and the client used for it.
  */
-async function callThroughStepUp(kind: ClientKind, kit: RunningKit, client: ConnectedClient, provider: HeadlessOAuthProvider, tool: string, args: Record<string, unknown> = {}): Promise<{ client: ConnectedClient; result: Awaited<ReturnType<ConnectedClient["callTool"]>> }> {
+async function callThroughStepUp(kind: ClientKind, kit: Pick<RunningKit, "mcpUrl">, client: ConnectedClient, provider: HeadlessOAuthProvider, tool: string, args: Record<string, unknown> = {}): Promise<{ client: ConnectedClient; result: Awaited<ReturnType<ConnectedClient["callTool"]>> }> {
   if (kind === "v1") {
     await assert.rejects(client.callTool(tool, args), /403 after trying upscoping/, "v1 refreshed instead of re-authorizing");
     await client.close();
@@ -168,5 +172,28 @@ describe("step-up end to end: consent and MFA when a tool needs them", function 
         await client.close();
       }
     });
+  });
+
+  it("npm start: the command the banner prints switches the stand-in's consent off, and the next graph_me steps up and succeeds", async () => {
+    // The process starts stand-ins of its own, and points its tools at its own fake Graph unless told otherwise.
+    unpointTools();
+    const host = await startHostProcess({ env: { DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0", LOG_LEVEL: "info" } }).finally(() => pointToolsAt(graph));
+    const mcpUrl = new URL("/mcp", host.baseUrl);
+    const { provider, consentPages } = stepUpClient(host, "alice");
+    let client = await connectWithOAuth("v2-auto", mcpUrl, provider);
+    try {
+      const printed = /Step-up +DEV_ENTRA_PORT=(\d+) npm run stand-in -- (consent withdraw alice User\.Read)/.exec(host.output());
+      assert.ok(printed, host.output());
+      // What `npm run stand-in -- ...` runs, after its build.
+      await promisify(execFile)(process.execPath, [fileURLToPath(new URL("../../dev/cli.js", import.meta.url)), ...printed[2]!.split(" ")], { env: { ...process.env, DEV_ENTRA_PORT: printed[1]! } });
+      const stepped = await callThroughStepUp("v2-auto", { mcpUrl }, client, provider, "graph_me");
+      client = stepped.client;
+      assert.equal(stepped.result.structuredContent?.["displayName"], "Alice Example", JSON.stringify(stepped.result));
+      assert.deepEqual(permissionsOnPage(consentPages.at(-1)!), [GRAPH_USER_READ]);
+      assert.match(host.output(), /auth\.step_up/);
+    } finally {
+      await client.close();
+      await host.stop();
+    }
   });
 });

@@ -114,6 +114,8 @@ export const KIT_APP: AppRegistrationConfig = {
   federatedCredentials: [{ name: "kit-fic", issuer: DEV_FIC_ISSUER, subject: FIC_IDENTITY.principalId, audiences: [TOKEN_EXCHANGE_AUDIENCE] }],
   preAuthorizedClients: [VSCODE_CLIENT_ID],
   requiredResourceAccess: { [GRAPH_RESOURCE]: ["User.Read"], [ORDERS_IDENTIFIER_URI]: [ORDERS_SCOPE] },
+  // An application permission, for tools calling the orders API as the kit itself (appToken()).
+  appRoleAssignments: { [ORDERS_IDENTIFIER_URI]: ["Orders.Read.All"] },
   accessTokenVersion: 2,
 };
 
@@ -136,7 +138,22 @@ export const ORDERS_APP: AppRegistrationConfig = {
   accessTokenVersion: 2,
 };
 
-export const DEV_APPLICATIONS: readonly AppRegistrationConfig[] = [KIT_APP, VSCODE_APP, ORDERS_APP];
+/** A daemon calling the kit with its own identity (client credentials), for app-only caller tests and demos. */
+export const DAEMON_CLIENT_ID = "dae70000-0000-4000-8000-0000000000da";
+/** Local-only client secret of the daemon. */
+export const DAEMON_DEV_CLIENT_SECRET = "local-dev-only-daemon-secret";
+/** The kit app role an administrator assigned to the daemon. */
+export const DAEMON_KIT_ROLE = "Tools.Read";
+
+export const DAEMON_APP: AppRegistrationConfig = {
+  clientId: DAEMON_CLIENT_ID,
+  displayName: "Nightly report (dev daemon)",
+  homeTenant: DEV_TENANT_ID,
+  secrets: [DAEMON_DEV_CLIENT_SECRET],
+  appRoleAssignments: { [KIT_IDENTIFIER_URI]: [DAEMON_KIT_ROLE] },
+};
+
+export const DEV_APPLICATIONS: readonly AppRegistrationConfig[] = [KIT_APP, VSCODE_APP, ORDERS_APP, DAEMON_APP];
 export const DEV_MANAGED_IDENTITIES: readonly ManagedIdentityConfig[] = [FIC_IDENTITY, RUNTIME_IDENTITY];
 
 /** The stand-in options for the default directory; `overrides` replace top-level fields. */

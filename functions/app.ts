@@ -11,7 +11,7 @@ import type { WebHandler } from "../lib/http.js";
 import type { FacadeHandlers, FacadeOptions } from "../lib/oauth/index.js";
 import { createSecretSource } from "../lib/secrets/index.js";
 import type { SecretSource } from "../lib/secrets/source.js";
-import { downstreamScopesOf } from "../lib/mcp/server.js";
+import { downstreamScopesOf, requiredRolesOf } from "../lib/mcp/server.js";
 import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
@@ -35,18 +35,18 @@ export interface AppContext {
 /** Builds every endpoint of the app. */
 export function createEndpoints(app: AppContext): HostedEndpoint[] {
   const secrets = app.secrets ?? createSecretSource({ settings: app.config.secrets, log: app.log });
-  const auth: Auth = createAuth(app.config, app.log, secrets);
+  const downstreamScopes = downstreamScopesOf(app.server.tools);
+  const auth: Auth = createAuth(app.config, app.log, secrets, { downstreamScopes, roles: requiredRolesOf(app.server.tools) });
   const facade =
-    auth.mode === "proxy" && auth.authority !== undefined && auth.tokens !== undefined && auth.challenges !== undefined
+    auth.mode === "proxy" && auth.authority !== undefined && auth.tokens !== undefined
       ? facadeOnFirstUse({
           config: app.config,
           authority: auth.authority,
           tokens: auth.tokens,
-          challenges: auth.challenges,
           secrets,
           log: app.log,
           serverName: app.server.name,
-          downstreamScopes: downstreamScopesOf(app.server.tools),
+          downstreamScopes,
         })
       : undefined;
   return [

@@ -74,6 +74,18 @@ export const SETTINGS = {
     description: "Space- or comma-separated names of the delegated scopes the API exposes, the first being the one every caller needs (default mcp.access).",
     azure: "optional",
   },
+  APP_CALLERS: {
+    description:
+      "Comma-separated application (client) ids (GUIDs) of daemons and agents whose app-only tokens (client credentials, no user) may call the tools. " +
+      "Unset: app-only tokens are refused, except where a tool's requires.roles names an app role the token carries.",
+    azure: "optional",
+  },
+  CONSENT: {
+    description:
+      "When users consent to the downstream scopes tools use On-Behalf-Of (proxy mode): 'upfront' (default; every declared scope at the first sign-in) " +
+      "or 'incremental' (only this API's scope at sign-in; a downstream scope when a tool first needs it, through a 403 step-up challenge).",
+    azure: "optional",
+  },
   ENTRA_ALLOWED_TENANTS: {
     description: "Comma-separated tenant ids (GUIDs) whose users may call a multi-tenant app. Ignored for a single-tenant ENTRA_TENANT_ID.",
     azure: "optional",
@@ -268,6 +280,8 @@ export interface EntraSettings {
   readonly authorityHost: URL;
   /** Least time between key fetches caused by unknown key ids, in milliseconds. */
   readonly jwksCooldownMs: number;
+  /** Client ids (lower case) whose app-only tokens may call the tools (APP_CALLERS). */
+  readonly appCallers: readonly string[];
 }
 
 export type AppCredentialKind = "managed-identity" | "certificate" | "secret";
@@ -281,7 +295,12 @@ export interface CredentialSettings {
   readonly certificateSecretName: string;
 }
 
+/** When the facade asks users to consent to the downstream scopes tools declare (CONSENT). */
+export type ConsentTiming = "upfront" | "incremental";
+
 export interface FacadeSettings {
+  /** Every declared downstream scope at sign-in, or each one when a tool first needs it (step-up). */
+  readonly consent: ConsentTiming;
   /** Name of the sealing keyring secret. */
   readonly keyringSecretName: string;
   /** Hosts whose metadata documents may live at private addresses. */
@@ -443,7 +462,9 @@ export function loadConfig(env: Environment = process.env): KitConfig {
   }
   const entra = authMode === "none" ? undefined : readEntraSettings(read);
   const credential = authMode === "none" ? undefined : readCredentialSettings(read, runningInAzure);
-  const facade = authMode === "proxy" ? readFacadeSettings(read, runningInAzure) : undefined;
+  // Read in every mode so that a typo stops the app even where the setting does not apply.
+  const consent = parse("CONSENT", z.enum(["upfront", "incremental"]), read("CONSENT") ?? "upfront", "one of upfront, incremental");
+  const facade = authMode === "proxy" ? readFacadeSettings(read, runningInAzure, consent) : undefined;
 
   const rawHosts = read("MCP_ALLOWED_HOSTS");
   const allowedHosts =
@@ -540,7 +561,7 @@ function readCredentialSettings(read: (name: SettingName) => string | undefined,
   return { kind, ficIdentityClientId: ficIdentityClientId.toLowerCase(), certificateSecretName };
 }
 
-function readFacadeSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): FacadeSettings {
+function readFacadeSettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean, consent: ConsentTiming): FacadeSettings {
   const keyringSecretName = read("SEALING_KEYRING_SECRET_NAME") ?? "sealing-keyring";
   if (!/^[A-Za-z0-9-]{1,127}$/.test(keyringSecretName)) {
     throw new ConfigError("SEALING_KEYRING_SECRET_NAME", `got ${JSON.stringify(keyringSecretName)}, expected a Key Vault secret name (letters, digits, dashes)`);
@@ -561,7 +582,7 @@ function readFacadeSettings(read: (name: SettingName) => string | undefined, run
   const rawGrace = read("OAUTH_REFRESH_REUSE_GRACE_SECONDS");
   const refreshReuseGraceSeconds =
     rawGrace === undefined ? 30 : parse("OAUTH_REFRESH_REUSE_GRACE_SECONDS", z.coerce.number().int().min(0).max(300), rawGrace, "a whole number of seconds 0-300");
-  return { keyringSecretName, cimdAllowedPrivateHosts, refreshIdleSeconds, refreshReuseGraceSeconds };
+  return { consent, keyringSecretName, cimdAllowedPrivateHosts, refreshIdleSeconds, refreshReuseGraceSeconds };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -641,7 +662,16 @@ function readEntraSettings(read: (name: SettingName) => string | undefined): Ent
     apiScopes: [firstScope, ...otherScopes],
     authorityHost,
     jwksCooldownMs: cooldownSeconds * 1000,
+    appCallers: readAppCallers(read("APP_CALLERS")),
   };
+}
+
+function readAppCallers(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return parse("APP_CALLERS", commaList, raw, "a comma-separated list of application (client) ids").map((item) => {
+    if (!isGuid(item)) throw new ConfigError("APP_CALLERS", `${JSON.stringify(item)} is not an application (client) id GUID`);
+    return item.toLowerCase();
+  });
 }
 
 function unique(values: string[]): string[] {

@@ -70,6 +70,8 @@ async function main(): Promise<void> {
     config.authMode === "none"
       ? "none (AUTH_MODE=none): anyone who can reach this port can call the tools"
       : `${config.authMode} mode${local.services === undefined ? "" : `, through the local Entra stand-in at ${local.services.entra.origin}`}`;
+  // The stand-in's own commands must reach it on the port it really listens on.
+  const entraPortPrefix = local.services === undefined || !process.env["DEV_ENTRA_PORT"] ? "" : `DEV_ENTRA_PORT=${local.services.entra.port} `;
   const users = local.services === undefined ? [] : ["  Dev users      " + Object.values(DEV_USERS).filter((u) => u.upn.endsWith("contoso.example")).map((u) => u.alias).join(", ") + " (pick one on the stand-in's sign-in page)"];
   console.log(
     [
@@ -86,7 +88,10 @@ async function main(): Promise<void> {
       "  MCP Inspector  npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL above" + (config.authMode === "none" ? "" : ", then Open Auth Settings → Quick OAuth Flow"),
       ...(local.services === undefined
         ? []
-        : [`  A token        ${process.env["DEV_ENTRA_PORT"] ? `DEV_ENTRA_PORT=${process.env["DEV_ENTRA_PORT"]} ` : ""}npm run token -- alice   (prints an access token for curl as its last line)`]),
+        : [
+            `  A token        ${entraPortPrefix}npm run token -- alice   (prints an access token for curl as its last line)`,
+            `  Step-up        ${entraPortPrefix}npm run stand-in -- consent withdraw alice User.Read   (then call graph_me: the client re-authorizes)`,
+          ]),
       "",
       "Press Ctrl+C to stop.",
       "",

@@ -30,6 +30,12 @@ export interface RequestRecord {
   readonly resourceParameter: boolean;
   /** Whether the request carried a `claims` parameter. */
   readonly claimsParameter: boolean;
+  /** The `claims` parameter of an authorize request, as sent (a claims challenge is no secret). */
+  readonly claims?: string;
+  /** Authorize only: the permissions (`<resource>/<scope>`) the consent page asked the user for, when one was shown. */
+  consentPrompted?: readonly string[];
+  /** Authorize only: the permissions the user consented to that were not consented before. */
+  consented?: readonly string[];
   /** How the client authenticated at the token endpoint. */
   clientAuth?: "none" | "client_secret_post" | "client_secret_basic" | "certificate" | "federated";
   /** The user the request was for: the signed-in user, the code's or refresh token's user, the OBO assertion's user. */

@@ -11,7 +11,10 @@
  * - add `dev_auto=1&login_hint=<alias or upn>` to the authorize URL: the
  *   answer is the redirect, no page; or
  * - POST the page's form for a user: every original parameter plus
- *   `dev_user=<upn>` (optional `dev_mfa=1`, `dev_consent=deny`); or
+ *   `dev_user=<upn>` (optional `dev_mfa=1`, `dev_consent=deny`); when the
+ *   user has not consented to everything asked (explicit consent, or a
+ *   withdrawn consent), the answer is a consent page listing what is
+ *   missing, whose Accept posts the same plus `dev_consent=accept`; or
  * - turn on `standIn.setAutoSignIn("alice")` for URLs built by a library.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -22,7 +25,7 @@ import { aadsts, entraErrorBody, EntraError } from "./errors.js";
 import type { Application, DevUser } from "./directory.js";
 import { applyPolicyFaults, expandDefault, scopeKeys } from "./issuance.js";
 import { applyTransportFaults, clientCorrelationId } from "./respond.js";
-import { parseScopes, type ParsedScopes } from "./scopes.js";
+import { parseScopes, qualifiedScopes, type ParsedScopes } from "./scopes.js";
 import { checkResourceParameter } from "./token-grants.js";
 
 const DEV_FIELDS = new Set(["dev_user", "dev_auto", "dev_mfa", "dev_consent"]);
@@ -89,6 +92,7 @@ export async function handleAuthorize(context: StandInContext, segment: string, 
     ...(params.get("scope") === null ? {} : { scopes: params.get("scope")!.split(/\s+/).filter((item) => item !== "") }),
     resourceParameter: params.has("resource"),
     claimsParameter: params.has("claims"),
+    ...(params.get("claims") === null ? {} : { claims: params.get("claims")! }),
   });
 
   let validated: ValidatedRequest;
@@ -203,8 +207,22 @@ async function continueAuthorization(
     parsed.resources[0]?.requestedAs ?? "https://graph.microsoft.com",
   );
 
+  // Signed in through the page (not dev_auto, not auto sign-in): ask for what is not consented yet, as Entra's consent screen does.
+  const missing = parsed.resources.flatMap((resource) =>
+    expandDefault(context, client, resource)
+      .filter((name) => !context.consent.has(user.tid, user, client, resource.app, name))
+      .map((name) => ({ resource, name })),
+  );
+  const missingScopes = missing.map(({ resource, name }) => qualifiedScopes(resource, [name])[0]!);
+  if (missing.length > 0 && submitted !== null && params.get("dev_consent") !== "accept") {
+    record.status = 200;
+    record.consentPrompted = missingScopes;
+    sendHtml(response, 200, consentPage(validated, params, user, missing.map(({ resource, name }) => ({ api: resource.app.displayName, name, scope: qualifiedScopes(resource, [name])[0]! }))));
+    return;
+  }
   // The user accepted the consent prompt for everything asked, every resource.
   for (const resource of parsed.resources) context.consent.grant(user.tid, user, client, resource.app, expandDefault(context, client, resource));
+  if (missingScopes.length > 0) record.consented = missingScopes;
 
   const code = context.grants.issueCode({
     tenant: user.tid,
@@ -289,6 +307,26 @@ function signInPage(context: StandInContext, validated: ValidatedRequest, params
 ${notice === undefined ? "" : `<p class="error">${escapeHtml(notice)}</p>`}${consent}
 <p>Redirecting to ${escapeHtml(new URL(validated.redirectUri).host)} after sign-in.</p>
 ${forms === "" ? "<p>This tenant has no dev users.</p>" : forms}
+</body></html>`;
+}
+
+/** Entra's consent screen: the permissions not consented yet, Accept or Cancel (both post the sign-in again). */
+function consentPage(validated: ValidatedRequest, params: URLSearchParams, user: DevUser, permissions: ReadonlyArray<{ api: string; name: string; scope: string }>): string {
+  const action = `/${validated.scope.segment}/oauth2/v2.0/authorize`;
+  const hidden = [...params.entries(), ["dev_user", user.upn]]
+    .filter(([name]) => name !== "dev_consent")
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name!)}" value="${escapeHtml(value!)}">`)
+    .join("");
+  const items = permissions.map((permission) => `<li data-scope="${escapeHtml(permission.scope)}">${escapeHtml(permission.api)}: <strong>${escapeHtml(permission.name)}</strong></li>`).join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Permissions requested - local Entra stand-in</title><style>${PAGE_STYLE}</style></head><body>
+<div class="banner">Local Entra ID stand-in for development.</div>
+<h1>Permissions requested</h1>
+<p>${escapeHtml(validated.client.displayName)} wants to act as ${escapeHtml(user.displayName)} (${escapeHtml(user.upn)}):</p>
+<ul class="permissions">${items}</ul>
+<form method="post" action="${escapeHtml(action)}" class="consent">${hidden}
+<button type="submit" name="dev_consent" value="accept">Accept</button>
+<button type="submit" name="dev_consent" value="deny">Cancel</button>
+</form>
 </body></html>`;
 }
 

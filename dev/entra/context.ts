@@ -16,6 +16,8 @@ export interface MfaRequirement {
   readonly resource: Application;
   readonly code: 50076 | 50079;
   readonly policyId: string;
+  /** The policy stops applying once a token for the resource was issued after MFA. */
+  readonly once?: boolean;
 }
 
 export interface StandInContext {

@@ -95,9 +95,14 @@ export class GrantStore {
   }
 }
 
-/** Who consented to which client acting on which resource's scopes. */
+/**
+ * Who consented to which client acting on which resource's scopes, and which
+ * consents a user withdrew (as in My Apps): a withdrawn scope is refused in
+ * either consent mode until the user consents again at a sign-in.
+ */
 export class ConsentStore {
   readonly #granted = new Map<string, Set<string>>();
+  readonly #withdrawn = new Map<string, Set<string>>();
 
   constructor(
     private readonly directory: Directory,
@@ -112,8 +117,22 @@ export class ConsentStore {
   grant(tenant: string, user: DevUser, client: Application, resource: Application, names: readonly string[]): void {
     const key = this.#key(tenant, user.oid, client.clientId, resource.clientId);
     const set = this.#granted.get(key) ?? new Set<string>();
-    for (const name of names) set.add(name.toLowerCase());
+    for (const name of names) {
+      set.add(name.toLowerCase());
+      this.#withdrawn.get(key)?.delete(name.toLowerCase());
+    }
     this.#granted.set(key, set);
+  }
+
+  /** Withdraws the user's consent for `names` of `resource` to `client`, in either mode, until granted again. */
+  withdraw(tenant: string, user: DevUser, client: Application, resource: Application, names: readonly string[]): void {
+    const key = this.#key(tenant, user.oid, client.clientId, resource.clientId);
+    const set = this.#withdrawn.get(key) ?? new Set<string>();
+    for (const name of names) {
+      set.add(name.toLowerCase());
+      this.#granted.get(key)?.delete(name.toLowerCase());
+    }
+    this.#withdrawn.set(key, set);
   }
 
   /** Forgets consents (of one user, or all). */
@@ -124,6 +143,7 @@ export class ConsentStore {
 
   /** Whether `client` may act for `user` on `name` of `resource`. */
   has(tenant: string, user: DevUser, client: Application, resource: Application, name: string): boolean {
+    if (this.#withdrawn.get(this.#key(tenant, user.oid, client.clientId, resource.clientId))?.has(name.toLowerCase()) === true) return false;
     if (this.mode === "automatic") return true;
     if (resource.preAuthorizedClients.has(client.clientId)) return true;
     if (client.adminConsented && this.directory.perResource(client.requiredResourceAccess, resource).some((declared) => declared.toLowerCase() === name.toLowerCase())) return true;

@@ -80,9 +80,9 @@ export async function issueDelegated(context: StandInContext, input: DelegatedIs
 
   applyPolicyFaults(context, input.faultContext, input.record, client, resourceLabel);
 
-  if (context.consent.mode === "explicit" && !oidcOnly) {
+  if (!oidcOnly) {
     const consented = context.consent.filter(tenant, user, client, resource.app, names);
-    if (resource.names.includes(".default")) names = consented;
+    if (resource.names.includes(".default") && context.consent.mode === "explicit") names = consented;
     if (consented.length === 0 || consented.length < names.length) throw aadsts.consentRequired(client.clientId, client.displayName);
   }
 
@@ -91,6 +91,8 @@ export async function issueDelegated(context: StandInContext, input: DelegatedIs
     const claims = capolidsChallenge(requirement.policyId);
     throw requirement.code === 50079 ? aadsts.mfaEnrollmentRequired(resourceLabel, claims) : aadsts.mfaRequired(resourceLabel, claims);
   }
+  // A policy demanding MFA once is met now: it stops applying.
+  if (requirement?.once === true) context.mfaRequirements.splice(context.mfaRequirements.indexOf(requirement), 1);
 
   const access = await context.tokens.delegated({
     tenant,

@@ -12,6 +12,7 @@ import { Activity } from "./activity.js";
 import { handleAuthorize } from "./authorize.js";
 import { resolveTenantSegment, type MfaRequirement, type StandInContext, type TenantScope } from "./context.js";
 import { Directory, type Application, type DevUser, type ManagedIdentity } from "./directory.js";
+import { DEV_SWITCHES_SEGMENT, handleDevSwitch } from "./dev-switches.js";
 import { handleDiscovery, handleJwks } from "./discovery.js";
 import { EntraError } from "./errors.js";
 import { FaultSwitches, type Fault, type FaultFilter, type FaultHandle, type FaultKind } from "./faults.js";
@@ -70,6 +71,8 @@ export interface RequireMfaOptions {
   readonly code?: 50076 | 50079;
   /** The Conditional Access policy id named in the claims challenge. */
   readonly policyId?: string;
+  /** Demand MFA once: the policy stops applying after the first token for the resource issued with MFA. */
+  readonly once?: boolean;
 }
 
 /** Endpoint URLs of one tenant path segment. */
@@ -213,15 +216,33 @@ export class EntraStandIn {
     this.#context.consent.mode = mode;
   }
 
-  /** Records `user`'s consent for `scopes` (resource-qualified, e.g. `https://graph.microsoft.com/User.Read`) to `clientId`. */
+  /** Records `user`'s consent for `scopes` (resource-qualified, e.g. `https://graph.microsoft.com/User.Read`; a bare name means Graph) to `clientId`. */
   grantConsent(user: string, clientId: string, scopes: readonly string[]): void {
+    this.#changeConsent(user, clientId, scopes, (tenant, dev, client, resource, names) => this.#context.consent.grant(tenant, dev, client, resource, names));
+  }
+
+  /**
+   * Withdraws `user`'s consent for `scopes` to `clientId`, as a user does in
+   * My Apps, in either consent mode: tokens for them fail with AADSTS65001
+   * until the user consents again at a sign-in, where the consent page asks
+   * for them.
+   *
+   * @example
+   * standIn.withdrawConsent("alice", KIT_CLIENT_ID, ["https://graph.microsoft.com/User.Read"]);
+   */
+  withdrawConsent(user: string, clientId: string, scopes: readonly string[]): void {
+    this.#changeConsent(user, clientId, scopes, (tenant, dev, client, resource, names) => this.#context.consent.withdraw(tenant, dev, client, resource, names));
+  }
+
+  #changeConsent(user: string, clientId: string, scopes: readonly string[], change: (tenant: string, user: DevUser, client: Application, resource: Application, names: string[]) => void): void {
     const dev = this.user(user);
     const client = this.#application(clientId);
     for (const scope of scopes) {
       const slash = scope.lastIndexOf("/");
       const resource = this.directory.resource(slash === -1 ? "https://graph.microsoft.com" : scope.slice(0, slash));
-      if (resource === undefined) throw new Error(`Unknown resource in scope '${scope}'.`);
-      this.#context.consent.grant(dev.tid, dev, client, resource, [slash === -1 ? scope : scope.slice(slash + 1)]);
+      const name = slash === -1 ? scope : scope.slice(slash + 1);
+      if (resource === undefined || ![...resource.scopes].some((exposed) => exposed.toLowerCase() === name.toLowerCase())) throw new Error(`Unknown scope '${scope}'.`);
+      change(dev.tid, dev, client, resource, [name]);
     }
   }
 
@@ -240,7 +261,7 @@ export class EntraStandIn {
   requireMfa(resource: string, options: RequireMfaOptions = {}): () => void {
     const app = this.directory.resource(resource);
     if (app === undefined) throw new Error(`Unknown resource '${resource}'.`);
-    const requirement: MfaRequirement = { resource: app, code: options.code ?? 50076, policyId: options.policyId ?? randomUUID() };
+    const requirement: MfaRequirement = { resource: app, code: options.code ?? 50076, policyId: options.policyId ?? randomUUID(), ...(options.once === true ? { once: true } : {}) };
     this.#context.mfaRequirements.push(requirement);
     return () => {
       const index = this.#context.mfaRequirements.indexOf(requirement);
@@ -392,6 +413,7 @@ export class EntraStandIn {
       sendHtml(response, 200, this.#indexPage());
       return;
     }
+    if (tenant === DEV_SWITCHES_SEGMENT) return handleDevSwitch(this, rest.join("/"), request, response);
     if (tail === "oauth2/v2.0/token") return handleToken(context, tenant, request, response);
     if (tail === "oauth2/v2.0/authorize") return handleAuthorize(context, tenant, request, response);
 

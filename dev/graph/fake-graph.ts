@@ -31,6 +31,8 @@ export interface TokenAuthority {
 export interface OrdersApiOptions {
   /** Identifier URI or client id of the API's app registration; default "api://contoso-orders". */
   readonly resource?: string;
+  /** App role an app-only token needs instead (all users' orders); default "Orders.Read.All". */
+  readonly appRole?: string;
   /** Delegated scope the route requires; default "Orders.Read". */
   readonly scope?: string;
 }
@@ -104,6 +106,7 @@ export class FakeGraph {
   readonly #entra: TokenAuthority;
   readonly #ordersResource: string;
   readonly #ordersScope: string;
+  readonly #ordersAppRole: string;
   readonly #faults = new FaultSwitches<DownstreamFault, "me" | "orders">();
 
   /** @internal Use {@link startFakeGraph}. */
@@ -111,6 +114,7 @@ export class FakeGraph {
     this.#entra = options.entra;
     this.#ordersResource = options.orders?.resource ?? "api://contoso-orders";
     this.#ordersScope = options.orders?.scope ?? "Orders.Read";
+    this.#ordersAppRole = options.orders?.appRole ?? "Orders.Read.All";
     this.#listener = createLoopbackListener({
       handler: (request, response) => {
         this.#handle(request, response).catch((error: unknown) => {
@@ -202,8 +206,8 @@ export class FakeGraph {
     try {
       const { verified, user } = await (route === "me" ? this.#checkGraphToken(request) : this.#checkOrdersToken(request));
       this.accepted.push({ at: Date.now(), route, claims: verified.claims, header: verified.header });
-      if (route === "me") sendJson(response, 200, meDocument(user), { "request-id": requestId });
-      else sendJson(response, 200, ordersDocument(user), { "request-id": requestId });
+      if (route === "me") sendJson(response, 200, meDocument(user!), { "request-id": requestId });
+      else sendJson(response, 200, user === undefined ? allOrdersDocument(this.#entra.directory.users()) : ordersDocument(user), { "request-id": requestId });
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       const token = bearer(request);
@@ -248,7 +252,8 @@ export class FakeGraph {
     return { verified, user };
   }
 
-  async #checkOrdersToken(request: IncomingMessage): Promise<{ verified: VerifiedToken; user: DevUser }> {
+  /** A delegated token with the scope (that user's orders), or an app-only one with the app role (everyone's: `user` undefined). */
+  async #checkOrdersToken(request: IncomingMessage): Promise<{ verified: VerifiedToken; user: DevUser | undefined }> {
     const invalid = (message: string): Refusal => new Refusal(401, "invalid_token", message, `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`);
     const verified = await this.#verify(request, invalid);
     const { claims } = verified;
@@ -258,6 +263,13 @@ export class FakeGraph {
     const tid = typeof claims.tid === "string" ? claims.tid : "";
     const expectedIssuer = app.accessTokenVersion === 2 ? this.#entra.issuer(tid) : `https://sts.windows.net/${tid}/`;
     if (claims.iss !== expectedIssuer) throw invalid(`The issuer '${String(claims.iss)}' is not trusted.`);
+    if (claims.scp === undefined) {
+      const roles = Array.isArray(claims.roles) ? claims.roles : [];
+      if (!roles.includes(this.#ordersAppRole)) {
+        throw new Refusal(403, "insufficient_scope", `The app-only token lacks the app role ${this.#ordersAppRole}.`, `Bearer error="insufficient_scope", error_description="app role ${this.#ordersAppRole} required"`);
+      }
+      return { verified, user: undefined };
+    }
     const scopes = typeof claims.scp === "string" ? claims.scp.split(" ") : [];
     if (!scopes.includes(this.#ordersScope)) {
       throw new Refusal(403, "insufficient_scope", `The token lacks the scope ${this.#ordersScope}.`, `Bearer error="insufficient_scope", scope="${this.#ordersScope}"`);
@@ -313,6 +325,11 @@ function ordersDocument(user: DevUser): Record<string, unknown> {
       { id: "1002", item: "Milk frother", status: "processing", owner: user.oid },
     ],
   };
+}
+
+/** Every dev user's orders, for an application with the app role. */
+function allOrdersDocument(users: readonly DevUser[]): Record<string, unknown> {
+  return { owner: { application: true }, value: users.flatMap((user) => (ordersDocument(user)["value"] as unknown[]).map((order) => ({ ...(order as object), id: `${user.alias}-${(order as { id: string }).id}` }))) };
 }
 
 /**

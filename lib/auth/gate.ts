@@ -6,11 +6,13 @@
  *   to request, and no error code (RFC 6750 section 3.1: the client simply
  *   did not authenticate yet).
  * - Malformed header or bad token: 401 `error="invalid_token"`.
- * - A valid token without the API's base scope (the first of
+ * - A valid user token without the API's base scope (the first of
  *   ENTRA_API_SCOPES) in `scp`: 403 `error="insufficient_scope"`. Any app in
  *   an allowed tenant can get a token for this API, an app-only one
  *   (client credentials, no `scp`) included; only the base scope shows that a
- *   user delegated access to this server. Per-tool requirements come after.
+ *   user delegated access to this server. An app-only token passes only as
+ *   the app caller policy says (APP_CALLERS, app roles the tools require:
+ *   app-callers.ts). Per-tool requirements come after.
  * - Signing keys unreachable with none cached: 503 with `Retry-After`; the
  *   token may well be fine, so 401 would send the client into a useless
  *   sign-in loop.
@@ -19,7 +21,9 @@ import type { AuthInfo } from "@modelcontextprotocol/server";
 import { jsonResponse, type RequestContext } from "../http.js";
 import { InvalidTokenError, type AccessTokenValidator, type ValidatedToken } from "../entra/access-token.js";
 import { SigningKeysUnavailableError } from "../entra/signing-keys.js";
+import type { AppCallerPolicy } from "./app-callers.js";
 import { readBearer } from "./bearer.js";
+import { callerOf, isAppOnly } from "./caller.js";
 import type { ProtectedResource } from "./protected-resource.js";
 
 /** Where the validated token travels inside the SDK's AuthInfo. */
@@ -43,7 +47,7 @@ export function validatedTokenOf(authInfo: AuthInfo | undefined): ValidatedToken
  * if (outcome instanceof Response) return outcome; // 401 / 503
  * handler.fetch(request, { authInfo: outcome });
  */
-export function createGate(resource: ProtectedResource, validator: AccessTokenValidator): Gate {
+export function createGate(resource: ProtectedResource, validator: AccessTokenValidator, appCallers?: AppCallerPolicy): Gate {
   return async (request, context) => {
     const credential = readBearer(request.headers);
     if (credential.kind === "missing") return challenge(resource);
@@ -70,9 +74,14 @@ export function createGate(resource: ProtectedResource, validator: AccessTokenVa
       throw error;
     }
     const baseScope = resource.settings.apiScopes[0];
-    if (!token.scopes.includes(baseScope)) {
-      context.log.info("auth.refused", { reason: "base scope missing", scopes: token.scopes, appOnly: token.claims["scp"] === undefined });
-      return insufficientScope(resource, token.claims["scp"] === undefined ? `App-only tokens are not accepted: sign in as a user and request ${baseScope}.` : `The token lacks the ${baseScope} scope.`);
+    if (isAppOnly(token)) {
+      if (appCallers?.admits(token) !== true) {
+        context.log.info("auth.refused", { reason: "app-only caller not allowed (APP_CALLERS, or an app role a tool requires)", caller: callerOf(token), roles: token.roles });
+        return insufficientScopeResponse(resource, resource.baseScopes, `App-only tokens are not accepted from this application: sign in as a user and request ${baseScope}.`);
+      }
+    } else if (!token.scopes.includes(baseScope)) {
+      context.log.info("auth.refused", { reason: "base scope missing", caller: callerOf(token), scopes: token.scopes });
+      return insufficientScopeResponse(resource, resource.baseScopes, `The token lacks the ${baseScope} scope.`);
     }
     return {
       token: token.token,
@@ -113,12 +122,16 @@ function challenge(resource: ProtectedResource, invalidTokenDescription?: string
   );
 }
 
-function insufficientScope(resource: ProtectedResource, description: string): Response {
+/**
+ * 403 `insufficient_scope` naming every scope the request needs, in client
+ * form (the MCP step-up challenge): the client asks for them all and retries.
+ */
+export function insufficientScopeResponse(resource: ProtectedResource, scopes: readonly string[], description: string): Response {
   const parameters = [
     `error="insufficient_scope"`,
     `error_description="${quoted(description)}"`,
     `resource_metadata="${quoted(resource.metadataUrl)}"`,
-    `scope="${quoted(resource.baseScopes.join(" "))}"`,
+    `scope="${quoted(scopes.join(" "))}"`,
   ];
   return jsonResponse(403, { error: "insufficient_scope", error_description: description }, { "WWW-Authenticate": `Bearer ${parameters.join(", ")}` });
 }

@@ -13,9 +13,9 @@ import { SigningKeys } from "../entra/signing-keys.js";
 import { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
 import type { NeedServices } from "../mcp/needs.js";
-import { ClaimsChallenges } from "../obo/claims-challenges.js";
 import { createOboServices } from "../obo/index.js";
 import type { SecretSource } from "../secrets/source.js";
+import { AppCallerPolicy } from "./app-callers.js";
 import { createGate, type Gate } from "./gate.js";
 import { ProtectedResource } from "./protected-resource.js";
 
@@ -27,28 +27,36 @@ export interface Auth {
   readonly authority?: EntraAuthority;
   /** Requests to Entra's token endpoint with the app credential (facade and On-Behalf-Of). */
   readonly tokens?: EntraTokenClient;
-  /** On-Behalf-Of and MSAL for tools. */
+  /** On-Behalf-Of, app tokens and MSAL for tools. */
   readonly services?: NeedServices;
-  /** Conditional Access challenges to pass on at the next sign-in. */
-  readonly challenges?: ClaimsChallenges;
+  /** Which app-only callers may call which tools. */
+  readonly appCallers?: AppCallerPolicy;
+}
+
+/** What the server serves, as far as authentication needs to know. */
+export interface ServedAuthorization {
+  /** The downstream scopes the tools declare (full form): named in step-up challenges. */
+  readonly downstreamScopes?: readonly string[];
+  /** The roles the tools' `requires.roles` name: an app-only token holding one may come in. */
+  readonly roles?: readonly string[];
 }
 
 /** Builds the authentication pieces the settings call for. */
-export function createAuth(config: KitConfig, log: Logger, secrets: SecretSource): Auth {
+export function createAuth(config: KitConfig, log: Logger, secrets: SecretSource, served: ServedAuthorization = {}): Auth {
   if (config.authMode === "none" || config.entra === undefined || config.credential === undefined) return { mode: "none" };
   const authority = new EntraAuthority(config.entra);
   const keys = new SigningKeys({ jwksUri: authority.jwksUri, cooldownMs: config.entra.jwksCooldownMs, log });
   const validator = new AccessTokenValidator({ settings: config.entra, authority, keys });
-  const resource = new ProtectedResource(config, authority);
+  const resource = new ProtectedResource(config, authority, served.downstreamScopes);
   const credential = appCredential(config, secrets, log);
   const tokens = new EntraTokenClient({ authority, clientId: config.entra.clientId, credential, log });
-  const challenges = new ClaimsChallenges();
   const cache = createOboTokenCache(config.cache, {
     log,
     ...(config.secrets.managedIdentityClientId === undefined ? {} : { managedIdentityClientId: config.secrets.managedIdentityClientId }),
   });
-  const services = createOboServices({ settings: config.entra, authority, tokens, credential, cache, challenges, log });
-  return { mode: config.authMode, resource, gate: createGate(resource, validator), authority, tokens, services, challenges };
+  const services = createOboServices({ settings: config.entra, authority, tokens, credential, cache, log });
+  const appCallers = new AppCallerPolicy(config.entra.appCallers, served.roles ?? []);
+  return { mode: config.authMode, resource, gate: createGate(resource, validator, appCallers), authority, tokens, services, appCallers };
 }
 
 /** The credential the settings choose (see lib/entra/app-credential.ts for the order of preference). */

@@ -10,18 +10,47 @@
  */
 import type { AuthMode, EntraSettings, KitConfig } from "../config.js";
 import type { EntraAuthority } from "../entra/authority.js";
+import { claimsScope, DownstreamScopeNames } from "./downstream-scopes.js";
 
 export class ProtectedResource {
   readonly settings: EntraSettings;
+  /** The downstream scopes the tools declare, and the names clients know them by. */
+  readonly downstream: DownstreamScopeNames;
   private readonly mode: Exclude<AuthMode, "none">;
 
+  /** @param downstreamScopes the downstream scopes the tools declare (full form) */
   constructor(
     private readonly config: KitConfig,
     private readonly authority: EntraAuthority,
+    downstreamScopes: readonly string[] = [],
   ) {
     if (config.entra === undefined || config.authMode === "none") throw new Error("ProtectedResource needs Entra settings");
     this.settings = config.entra;
     this.mode = config.authMode;
+    this.downstream = new DownstreamScopeNames(downstreamScopes, config.entra.apiScopes);
+  }
+
+  /**
+   * Whether a challenge may ask for downstream scopes and claims. Only the
+   * facade (proxy mode) can turn them into a sign-in that grants this server
+   * consent and answers a claims challenge. In direct mode the client signs
+   * in at Entra itself: consent given there would be the client's own, not
+   * this server's, and MCP clients do not send Entra's `claims` parameter.
+   */
+  get stepsUpDownstream(): boolean {
+    return this.mode === "proxy";
+  }
+
+  /**
+   * The scopes of a 403 challenge, in client form and all at once: the base
+   * scope, the API scopes named, then (proxy mode) the downstream scopes and
+   * the claims challenge. Downstream scopes no tool declares are left out:
+   * the facade would refuse them.
+   */
+  challengeScopes(apiNames: readonly string[], downstreamScopes: readonly string[] = [], claims?: string): [string, ...string[]] {
+    const downstream = this.stepsUpDownstream ? downstreamScopes.map((scope) => this.downstream.clientForm(scope)).filter((scope) => scope !== undefined) : [];
+    const carried = this.stepsUpDownstream && claims !== undefined ? claimsScope(claims) : undefined;
+    return [...new Set([...this.baseScopes, ...apiNames.map((name) => this.clientScope(name)), ...downstream, ...(carried === undefined ? [] : [carried])])] as [string, ...string[]];
   }
 
   /** The resource identifier: the MCP endpoint URL. */

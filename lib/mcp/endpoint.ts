@@ -12,8 +12,9 @@ import { randomUUID } from "node:crypto";
 import { createMcpHandler, hostHeaderValidationResponse, isInitializeRequest, originValidationResponse } from "@modelcontextprotocol/server";
 import type { McpSettings } from "../config.js";
 import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
-import { invalidTokenResponse, type Gate } from "../auth/gate.js";
+import type { Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
+import { AuthorizationChallenges } from "./challenges.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -110,19 +111,20 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
 
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.
-    let signInRequired: string | undefined;
-    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description) });
+    const challenges = new AuthorizationChallenges();
+    environments.set(request, { log: context.log, onSignInRequired: challenges.onSignInRequired, onStepUpRequired: challenges.onStepUpRequired });
     let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
-    if (auth.resource !== undefined && callsTools(message)) {
-      // A token Entra refused during the call becomes a 401, so that the client refreshes it and
-      // retries, where a tool error would leave the user to sign in by hand. A JSON answer is
-      // complete here; an SSE answer (2025-era clients) is held until its first event, which for a
-      // need refused before the tool ran is the tool's result.
+    if (auth.resource !== undefined && resolvesNeeds(message)) {
+      // A token Entra refused during the call becomes a 401 (the client refreshes and retries), and a
+      // need that wants more from the user a 403 step-up (the client re-authorizes for every scope the
+      // call needs, and retries), where a tool error would leave the user to sign in again by hand. A
+      // JSON answer is complete here; an SSE answer (2025-era clients) is held until its first event,
+      // which for a need refused before the handler ran is the call's result.
       response = await withFirstEvent(response);
-      if (signInRequired !== undefined) {
+      const challenge = challenges.any ? challenges.response(auth.resource, context.log) : undefined;
+      if (challenge !== undefined) {
         await response.body?.cancel();
-        context.log.info("auth.refused", { reason: "token refused by Entra during the call" });
-        return withSecurityHeaders(invalidTokenResponse(auth.resource, signInRequired));
+        return withSecurityHeaders(challenge);
       }
     }
     if (response.ok && isInitializeRequest(message) && !response.headers.has("mcp-session-id")) {
@@ -137,8 +139,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   };
 }
 
-function callsTools(message: unknown): boolean {
-  return (Array.isArray(message) ? message : [message]).some((item) => typeof item === "object" && item !== null && (item as { method?: unknown }).method === "tools/call");
+/** Methods whose handlers resolve needs, and so may report an authorization failure. */
+const NEEDS_RESOLVING_METHODS: ReadonlySet<unknown> = new Set(["tools/call", "resources/read", "prompts/get"]);
+
+function resolvesNeeds(message: unknown): boolean {
+  return (Array.isArray(message) ? message : [message]).some((item) => typeof item === "object" && item !== null && NEEDS_RESOLVING_METHODS.has((item as { method?: unknown }).method));
 }
 
 /** `response` unchanged unless it streams events: then the same stream, its first chunk already read. */

@@ -5,6 +5,7 @@
  * `oid` and `me` in its context. A need that cannot be met fails the call
  * with a message that says what is missing, and `run` is never entered.
  */
+import { isAppOnly } from "../auth/caller.js";
 import type { AuthMode } from "../config.js";
 import type { ValidatedToken } from "../entra/access-token.js";
 import type { Logger } from "../log.js";
@@ -28,6 +29,8 @@ export interface NeedContext {
 export interface NeedServices {
   /** On-Behalf-Of exchange. */
   readonly onBehalfOf: OnBehalfOf;
+  /** Tokens as this server itself (client credentials). */
+  readonly appTokens: AppTokens;
   /** The shared MSAL confidential client application, created on first use. */
   readonly msalClient: () => Promise<unknown>;
 }
@@ -35,6 +38,15 @@ export interface NeedServices {
 export interface OnBehalfOf {
   /** A downstream token for `scopes`, as the user of `token`; throws a NeedError with an actionable message. */
   exchange(token: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date }>;
+}
+
+export interface AppTokens {
+  /**
+   * A token for `scope` (`<resource>/.default`) as this server itself, in the
+   * caller's tenant (multi-tenant apps) or the app's own; throws a NeedError
+   * with an actionable message.
+   */
+  acquire(scope: string, caller: ValidatedToken, signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date }>;
 }
 
 /** A declared need: how to produce one value of the tool's context. */
@@ -104,6 +116,22 @@ export class StepUpRequiredError extends NeedError {
   }
 }
 
+/**
+ * The signed-in user's token, refusing an app-only caller (a daemon or agent
+ * with its own identity) with a message saying there is no user: `what` names
+ * what the tool needed the user for.
+ */
+export function requireUser(context: NeedContext, what: string): ValidatedToken {
+  const token = requireToken(context, what);
+  if (isAppOnly(token)) {
+    throw new NeedError(
+      `This tool needs ${what}, but the caller is an application (client id ${token.clientId ?? "unknown"}) signed in as itself, with no user. ` +
+        "Call it as a signed-in user; a tool meant for applications uses appToken() to call downstream APIs as this server.",
+    );
+  }
+  return token;
+}
+
 /** The signed-in user, as far as the token says. */
 export interface SignedInUser {
   /** Object id: stable id of the user in the tenant. */
@@ -118,7 +146,8 @@ export interface SignedInUser {
   readonly roles: readonly string[];
 }
 
-function requireToken(context: NeedContext, what: string): ValidatedToken {
+/** The caller's token; refuses a server running without sign-in. */
+export function requireToken(context: NeedContext, what: string): ValidatedToken {
   if (context.token === undefined) {
     throw new NeedError(`This tool needs ${what}, but the server runs without sign-in (AUTH_MODE=none).`);
   }
@@ -168,7 +197,7 @@ export function user(): Need<SignedInUser> {
   return {
     describe: "user()",
     resolve(context) {
-      const token = requireToken(context, "the signed-in user");
+      const token = requireUser(context, "the signed-in user");
       const text = (name: string): string | undefined => (typeof token.claims[name] === "string" ? (token.claims[name] as string) : undefined);
       return { oid: token.objectId, tid: token.tenantId, name: text("name"), upn: text("preferred_username") ?? text("upn"), roles: token.roles };
     },

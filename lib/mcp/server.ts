@@ -18,10 +18,13 @@ import {
 import { z } from "zod";
 import { withDeadline } from "../abort.js";
 import type { AuthMode } from "../config.js";
+import type { AppCallerPolicy } from "../auth/app-callers.js";
+import { callerOf, isAppOnly } from "../auth/caller.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
-import { NeedError, resolveNeeds, SignInRequiredError, type NeedServices } from "./needs.js";
+import { reportAuthorizationFailure, type AuthorizationReports, type CallDeclaration } from "./challenges.js";
+import { NeedError, resolveNeeds, SignInRequiredError, StepUpRequiredError, type NeedServices } from "./needs.js";
 import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
 
@@ -53,11 +56,9 @@ export interface McpServerDefinition {
   readonly requestState?: NonNullable<ServerOptions["requestState"]>;
 }
 
-/** Per-request values the tool wrappers need. */
-export interface ToolCallEnvironment {
+/** Per-request values the tool wrappers need; handlers report authorization failures through it (lib/mcp/challenges.ts). */
+export interface ToolCallEnvironment extends AuthorizationReports {
   readonly log: Logger;
-  /** Told when a tool's need found the caller's token refused by Entra (see SignInRequiredError). */
-  readonly onSignInRequired?: (description: string) => void;
 }
 
 /** How the server authenticates callers; fixed for the life of the endpoint. */
@@ -65,8 +66,10 @@ export interface ServerAuth {
   readonly mode: AuthMode;
   /** Present unless the mode is none: scope naming for per-tool challenges. */
   readonly resource?: ProtectedResource;
-  /** Present unless the mode is none: On-Behalf-Of and MSAL for tools' needs. */
+  /** Present unless the mode is none: On-Behalf-Of, app tokens and MSAL for tools' needs. */
   readonly services?: NeedServices;
+  /** Present unless the mode is none: which app-only callers may call which tools. */
+  readonly appCallers?: AppCallerPolicy;
 }
 
 /** How long a tool may run unless it says otherwise. */
@@ -84,15 +87,27 @@ export function checkDefinition(definition: McpServerDefinition): void {
   }
 }
 
-/** The union of the downstream scopes the tools' needs will ask for, so users consent to all of them at sign-in. */
+/** The union of the downstream scopes the tools' needs will ask for: consented to at sign-in (CONSENT=upfront) or by step-up. */
 export function downstreamScopesOf(tools: readonly AnyTool[]): string[] {
-  const scopes = new Set<string>();
-  for (const tool of tools) {
-    for (const need of Object.values(tool.needs ?? {}) as Array<{ downstreamScopes?: readonly string[] }>) {
-      for (const scope of need.downstreamScopes ?? []) scopes.add(scope);
-    }
+  return [...new Set(tools.flatMap((tool) => declarationOf(tool).downstreamScopes))];
+}
+
+/** Every role the tools' `requires.roles` name: an app-only token holding one of them is let in for those tools. */
+export function requiredRolesOf(tools: readonly AnyTool[]): string[] {
+  return [...new Set(tools.flatMap((tool) => tool.requires?.roles ?? []))];
+}
+
+const declarations = new WeakMap<AnyTool, Required<CallDeclaration>>();
+
+/** What a tool requires and its needs declare, computed once per tool (the factory runs per request). */
+function declarationOf(tool: AnyTool): Required<CallDeclaration> {
+  let declared = declarations.get(tool);
+  if (declared === undefined) {
+    const needs = Object.values(tool.needs ?? {}) as Array<{ downstreamScopes?: readonly string[] }>;
+    declared = { requiredScopes: tool.requires?.scopes ?? [], downstreamScopes: [...new Set(needs.flatMap((need) => need.downstreamScopes ?? []))] };
+    declarations.set(tool, declared);
   }
-  return [...scopes];
+  return declared;
 }
 
 /** Creates the server instance for one request. */
@@ -130,7 +145,8 @@ function staticCapabilities(definition: McpServerDefinition): ServerCapabilities
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
   const schemas = schemasOf(tool);
   const outputSchema = schemas.outputObject;
-  const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource);
+  const declared = declarationOf(tool);
+  const scopeChallenge = auth.resource === undefined ? undefined : toolChallenge(tool, auth.resource, auth.appCallers, declared);
   server.registerTool(
     tool.name,
     {
@@ -142,7 +158,9 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
       ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
     },
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
-      const log = environment.log.child({ tool: tool.name });
+      const token = validatedTokenOf(ctx.http?.authInfo);
+      // Every line of the call names the caller: the user's object id, or the app's client id.
+      const log = environment.log.child({ tool: tool.name, ...(token === undefined ? {} : { caller: callerOf(token) }) });
       const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
       try {
         // The tool's signal aborts when the client cancels or the deadline passes; at the deadline the
@@ -152,19 +170,20 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
           () => new ToolError(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`),
           async (signal) => {
             const base = toolContext(log, ctx, signal);
-            const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal, services: auth.services });
+            const needs = await resolveNeeds(tool.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services });
             return tool.run(args as Record<string, unknown>, { ...needs, ...base });
           },
           ctx.mcpReq.signal,
         );
-        if (outputSchema === undefined) return unstructuredResult(value as UnstructuredReturn);
-        const checked = outputSchema.safeParse(value);
-        if (!checked.success) {
+        const checked = outputSchema?.safeParse(value);
+        if (checked?.success === false) {
           return failure(log, tool.name, new Error(`output does not match the declared output schema: ${z.prettifyError(checked.error)}`));
         }
+        log.info("tool.called", { outcome: "ok" });
+        if (checked === undefined) return unstructuredResult(value as UnstructuredReturn);
         return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
       } catch (error) {
-        if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
+        reportAuthorizationFailure(environment, error, declared);
         return failure(log, tool.name, error);
       }
     },
@@ -197,13 +216,36 @@ function isCallToolResult(value: unknown): value is CallToolResult {
 }
 
 /**
- * The SDK's per-tool scope challenge for `requires`: a caller lacking a scope
- * or role gets 403 `insufficient_scope` naming every scope the tool needs.
+ * The tool's checks before it runs, as the SDK's scope challenge (403
+ * `insufficient_scope`, the gate's answer too): an app-only caller not
+ * listed in APP_CALLERS may call only tools requiring app roles, then the
+ * tool's own `requires`.
  */
-function requirementsChallenge(requires: ToolRequirements, resource: ProtectedResource): ScopeChallengeHandler {
+function toolChallenge(tool: AnyTool, resource: ProtectedResource, appCallers: AppCallerPolicy | undefined, declared: Required<CallDeclaration>): ScopeChallengeHandler | undefined {
+  const requirements = tool.requires === undefined ? undefined : requirementsChallenge(tool.requires, resource, declared);
+  if (appCallers === undefined) return requirements;
+  const roles = tool.requires?.roles ?? [];
+  return (context) => {
+    const token = validatedTokenOf(context.authInfo);
+    if (token !== undefined && isAppOnly(token) && !appCallers.mayCall(token, roles)) {
+      return {
+        scopes: resource.baseScopes as [string, ...string[]],
+        errorDescription: `App-only tokens are not accepted from this application for ${tool.name}: sign in as a user, or ask the operator to list the application in APP_CALLERS.`,
+      };
+    }
+    return requirements?.(context);
+  };
+}
+
+/**
+ * The SDK's per-tool scope challenge for `requires`: a caller lacking a scope
+ * or role gets 403 `insufficient_scope` naming every scope the tool's call
+ * needs, its downstream ones included (the same challenge as a step-up).
+ */
+function requirementsChallenge(requires: ToolRequirements, resource: ProtectedResource, declared: Required<CallDeclaration>): ScopeChallengeHandler {
   const requiredScopes = requires.scopes ?? [];
   const requiredRoles = requires.roles ?? [];
-  const allScopes = [...new Set([...resource.baseScopes, ...requiredScopes.map((name) => resource.clientScope(name))])] as [string, ...string[]];
+  const allScopes = resource.challengeScopes(requiredScopes, declared.downstreamScopes);
   return ({ authInfo }) => {
     const token = validatedTokenOf(authInfo);
     if (token === undefined) return undefined;
@@ -221,10 +263,13 @@ function requirementsChallenge(requires: ToolRequirements, resource: ProtectedRe
 function failure(log: Logger, toolName: string, error: unknown): CallToolResult {
   if (error instanceof ToolError || error instanceof NeedError) {
     log.info("tool.error", { message: error.message });
+    const outcome = error instanceof SignInRequiredError ? "sign_in_required" : error instanceof StepUpRequiredError ? "step_up_required" : "error";
+    log.info("tool.called", { outcome });
     return { content: [{ type: "text", text: error.message }], isError: true };
   }
   const reference = randomUUID().slice(0, 8);
   log.error("tool.failed", { reference, error });
+  log.info("tool.called", { outcome: "failed" });
   return {
     content: [{ type: "text", text: `Tool ${toolName} failed unexpectedly (reference ${reference}). The server log has the details.` }],
     isError: true,

@@ -18,8 +18,8 @@ import { ParameterError, readParameters, type Parameters } from "./forms.js";
 import { consentPage, errorPage } from "./pages.js";
 import { isS256Challenge } from "./pkce.js";
 import { isLoopbackUrl, matchRedirectUri } from "./redirect-uris.js";
-import { InvalidScopeError, requestedApiScopes } from "./scopes.js";
-import { redirectToEntra, type PendingAuthorization } from "./sign-in.js";
+import { InvalidScopeError, requestedScopes, type RequestedScopes } from "./scopes.js";
+import { downstreamScopesOfSignIn, redirectToEntra, type PendingAuthorization } from "./sign-in.js";
 
 const MAX_STATE_LENGTH = 1024;
 
@@ -74,9 +74,9 @@ export function authorizeHandler(facade: Facade): WebHandler {
     if (resource !== undefined && !sameResource(resource, facade.resource)) {
       return fail("invalid_target", `This server issues tokens only for ${facade.resource}.`);
     }
-    let scopes: string[];
+    let scopes: RequestedScopes;
     try {
-      scopes = requestedApiScopes(parameters.get("scope"), facade.api);
+      scopes = requestedScopes(parameters.get("scope"), facade.api, facade.downstreamNames);
     } catch (error) {
       if (error instanceof InvalidScopeError) return fail("invalid_scope", error.message);
       throw error;
@@ -86,10 +86,15 @@ export function authorizeHandler(facade: Facade): WebHandler {
       c: client.clientId,
       r: redirectUri,
       cc: challenge,
-      s: scopes,
+      s: scopes.api,
       ...(state === undefined ? {} : { st: state }),
       ...(requestedRedirect === undefined ? { ro: 1 as const } : {}),
+      ...(scopes.downstream.length === 0 ? {} : { d: scopes.downstream }),
+      ...(scopes.claims === undefined ? {} : { cl: scopes.claims }),
     };
+    if (pending.d !== undefined || pending.cl !== undefined) {
+      context.log.info("oauth.step_up_requested", { downstream: pending.d ?? [], claims: pending.cl !== undefined });
+    }
     if (await hasApproval(facade, request, client.clientId, redirectUri)) {
       context.log.info("oauth.consent_remembered", { client: client.clientName, redirectHost: new URL(redirectUri).host });
       return redirectToEntra(facade, pending);
@@ -101,7 +106,7 @@ export function authorizeHandler(facade: Facade): WebHandler {
       clientName: client.clientName,
       verifiedHost: client.verifiedHost,
       redirect: { host: redirect.host, loopback: isLoopbackUrl(redirect), port: redirect.port, scheme: redirect.protocol },
-      grants: describeGrants(facade, scopes),
+      grants: describeGrants(facade, pending),
       sealedRequest,
     });
   };
@@ -117,15 +122,16 @@ export function sameResource(value: string, resource: string): boolean {
   }
 }
 
-function describeGrants(facade: Facade, scopes: readonly string[]): string[] {
-  const grants = scopes.map((scope, index) =>
+function describeGrants(facade: Facade, pending: PendingAuthorization): string[] {
+  const grants = pending.s.map((scope, index) =>
     index === 0 && scope === facade.api.names[0] ? `Use the tools of ${facade.serverName} as you (${scope})` : `Use ${facade.serverName} with the permission ${scope}`,
   );
-  for (const scope of facade.downstreamScopes) {
+  for (const scope of downstreamScopesOfSignIn(facade, pending)) {
     const match = /^(https?:\/\/[^/]+|api:\/\/[^/]+)\/(.+)$/.exec(scope);
     const service = match?.[1] === "https://graph.microsoft.com" ? "Microsoft Graph" : (match?.[1] ?? "another service");
     grants.push(`Let its tools call ${service} as you (${match?.[2] ?? scope})`);
   }
+  if (pending.cl !== undefined) grants.push("Complete the extra sign-in check your organisation requires for its tools (for example multi-factor authentication)");
   grants.push("Stay signed in until you sign out or the access expires");
   return grants;
 }

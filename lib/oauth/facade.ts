@@ -4,6 +4,8 @@
  * own module (metadata.ts, register.ts, authorize.ts, consent.ts,
  * callback.ts, token.ts); this one only holds them together.
  */
+import type { DownstreamScopeNames } from "../auth/downstream-scopes.js";
+import type { ConsentTiming } from "../config.js";
 import type { EntraAuthority } from "../entra/authority.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
@@ -23,8 +25,12 @@ export interface Facade {
   /** Name shown on the consent page. */
   readonly serverName: string;
   readonly api: ApiScopeSet;
-  /** Downstream scopes the tools declare (full form), asked for at sign-in so the user consents once. */
+  /** Downstream scopes the tools declare (full form). */
   readonly downstreamScopes: readonly string[];
+  /** The names clients know the downstream scopes by, from step-up challenges. */
+  readonly downstreamNames: DownstreamScopeNames;
+  /** Every declared downstream scope at each sign-in (upfront), or those the client asks for (incremental). */
+  readonly consent: ConsentTiming;
   /** The sealer, once its keyring is loaded. */
   sealer(): Promise<Sealer>;
   readonly clients: ClientRegistry;
@@ -32,8 +38,6 @@ export interface Facade {
     readonly authority: EntraAuthority;
     readonly clientId: string;
     readonly tokens: EntraTokenClient;
-    /** A Conditional Access claims challenge to send with the next sign-in, if On-Behalf-Of recently met one. */
-    readonly claimsChallenge: () => string | undefined;
   };
   readonly cookies: CookieJar;
   /** Refresh tokens: how long one stays valid unused, and the ledger that makes each one single use. */

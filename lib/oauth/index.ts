@@ -8,10 +8,10 @@ import type { SharedTokenStore } from "../cache/shared-store.js";
 import type { KitConfig } from "../config.js";
 import type { EntraAuthority } from "../entra/authority.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
-import type { ClaimsChallenges } from "../obo/claims-challenges.js";
 import type { WebHandler } from "../http.js";
 import type { Logger } from "../log.js";
 import { SecretUnavailableError, type SecretSource } from "../secrets/source.js";
+import { DownstreamScopeNames } from "../auth/downstream-scopes.js";
 import { authorizeHandler } from "./authorize.js";
 import { callbackHandler } from "./callback.js";
 import { ClientMetadataResolver } from "./client-metadata.js";
@@ -31,8 +31,6 @@ export interface FacadeOptions {
   readonly authority: EntraAuthority;
   /** Entra's token endpoint with the app credential. */
   readonly tokens: EntraTokenClient;
-  /** Conditional Access challenges to add to the next Entra sign-in. */
-  readonly challenges: ClaimsChallenges;
   readonly secrets: SecretSource;
   readonly log: Logger;
   /** Name shown on the consent page. */
@@ -69,13 +67,14 @@ export function createFacade(options: FacadeOptions): { facade: Facade; handlers
     serverName: options.serverName,
     api: { identifierUri: config.entra.identifierUri, names: config.entra.apiScopes },
     downstreamScopes: options.downstreamScopes,
+    downstreamNames: new DownstreamScopeNames(options.downstreamScopes, config.entra.apiScopes),
+    consent: settings.consent,
     sealer,
     clients: new ClientRegistry(sealer, options.documents ?? new ClientMetadataResolver({ allowedPrivateHosts: settings.cimdAllowedPrivateHosts, log })),
     entra: {
       authority,
       clientId: config.entra.clientId,
       tokens: options.tokens,
-      claimsChallenge: () => (config.entra!.multiTenant ? undefined : options.challenges.forTenant(config.entra!.tenant)),
     },
     cookies: cookieJar(config.publicBaseUrl),
     refresh: {

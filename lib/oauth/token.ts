@@ -136,7 +136,7 @@ async function refresh(facade: Facade, form: Parameters, clientId: string, reque
   if (grant.c !== clientId) throw new OAuthFailure("invalid_grant", "The refresh token was issued to another client.");
   let scopes: string[];
   try {
-    scopes = refreshedApiScopes(form.get("scope"), grant.s, facade.api);
+    scopes = refreshedApiScopes(form.get("scope"), grant.s, facade.api, facade.downstreamNames);
   } catch (error) {
     if (error instanceof InvalidScopeError) throw new OAuthFailure("invalid_scope", error.message);
     throw error;

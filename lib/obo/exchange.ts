@@ -15,7 +15,6 @@ import type { ValidatedToken } from "../entra/access-token.js";
 import { EntraError } from "../entra/errors.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
-import type { ClaimsChallenges } from "./claims-challenges.js";
 
 /** Waits before the second and third attempt after Entra failed or could not be reached. */
 const RETRY_DELAYS_MS = [250, 1000];
@@ -25,7 +24,6 @@ const MAX_THROTTLE_WAIT_SECONDS = 2;
 export interface OboExchangerOptions {
   readonly tokens: EntraTokenClient;
   readonly cache: OboTokenCache;
-  readonly challenges: ClaimsChallenges;
   readonly log: Logger;
 }
 
@@ -56,9 +54,6 @@ export class OboExchanger {
         return { accessToken: tokens.accessToken, expiresOn: new Date(Date.now() + tokens.expiresIn * 1000), scopes };
       } catch (error) {
         if (!(error instanceof EntraError) || signal.aborted) throw error;
-        if (error.failure === "interaction_required" && error.details.claims !== undefined) {
-          this.options.challenges.remember(user.tenantId, error.details.claims);
-        }
         const delay = retryDelay(error, attempt);
         if (delay === undefined) throw error;
         await sleep(delay, signal);

@@ -1,9 +1,10 @@
 /**
  * The needs that reach beyond this API: `obo(scopes)` (a downstream token as
- * the signed-in user) and `msal()` (the shared MSAL client application).
+ * the signed-in user), `appToken(scopes)` (a downstream token as this server
+ * itself) and `msal()` (the shared MSAL client application).
  */
 import type { ConfidentialClientApplication } from "@azure/msal-node";
-import { NeedError, type Need, type NeedContext } from "../mcp/needs.js";
+import { NeedError, requireToken, requireUser, type Need, type NeedContext } from "../mcp/needs.js";
 import { ToolDefinitionError } from "../mcp/tool.js";
 
 /** A downstream token, ready to use. */
@@ -47,19 +48,54 @@ export function obo(scopes: readonly string[]): Need<DownstreamToken> {
     downstreamScopes: [...scopes],
     async resolve(context) {
       const services = requireServices(context, `a token for ${scopes.join(" ")}`);
-      const exchanged = await services.onBehalfOf.exchange(context.token!, scopes, context.signal);
-      return {
-        token: exchanged.accessToken,
-        expiresOn: exchanged.expiresOn,
-        scopes,
-        fetch(input, init = {}) {
-          const headers = new Headers(init.headers);
-          headers.set("Authorization", `Bearer ${exchanged.accessToken}`);
-          // The tool's own signal never replaces the call's: a request must not outlive the call that made it.
-          const signal = AbortSignal.any([context.signal, init.signal ?? AbortSignal.timeout(DOWNSTREAM_TIMEOUT_MS)]);
-          return fetch(input, { ...init, headers, signal });
-        },
-      };
+      const user = requireUser(context, `a token for ${scopes.join(" ")} on behalf of the signed-in user`);
+      return downstreamToken(await services.onBehalfOf.exchange(user, scopes, context.signal), scopes, context.signal);
+    },
+  };
+}
+
+/**
+ * A token for a downstream API as this server itself: the client
+ * credentials grant with the kit's own app credential (the managed identity
+ * federated credential in Azure; no secret). For tools that act as the
+ * service, whoever calls them: app-only callers (daemons, agents; see
+ * APP_CALLERS) have no user to act for. The app registration needs
+ * application permissions (app roles) on that API, which an administrator
+ * grants.
+ *
+ * `scopes` is one `<resource>/.default`, the only form client credentials take.
+ *
+ * @example
+ * needs: { orders: appToken(["api://contoso-orders/.default"]) },
+ * async run(_args, { orders }) { return (await orders.fetch(`${ordersUrl}/summary`)).json(); }
+ */
+export function appToken(scopes: readonly string[]): Need<DownstreamToken> {
+  const describe = `appToken(${JSON.stringify(scopes)})`;
+  if (scopes.length !== 1 || !/^(?:https?|api):\/\/[^\s]+\/\.default$/.test(scopes[0]!)) {
+    throw new ToolDefinitionError(describe, 'appToken() takes one scope of the form "<resource>/.default", e.g. "api://contoso-orders/.default": client credentials carry the permissions granted to the app, not named scopes');
+  }
+  const scope = scopes[0]!;
+  return {
+    describe,
+    async resolve(context) {
+      const services = requireServices(context, `a token for ${scope}`);
+      return downstreamToken(await services.appTokens.acquire(scope, requireToken(context, `a token for ${scope}`), context.signal), scopes, context.signal);
+    },
+  };
+}
+
+/** A token ready to use, its `fetch` bound to the call's signal. */
+function downstreamToken(issued: { accessToken: string; expiresOn: Date }, scopes: readonly string[], callSignal: AbortSignal): DownstreamToken {
+  return {
+    token: issued.accessToken,
+    expiresOn: issued.expiresOn,
+    scopes,
+    fetch(input, init = {}) {
+      const headers = new Headers(init.headers);
+      headers.set("Authorization", `Bearer ${issued.accessToken}`);
+      // The tool's own signal never replaces the call's: a request must not outlive the call that made it.
+      const signal = AbortSignal.any([callSignal, init.signal ?? AbortSignal.timeout(DOWNSTREAM_TIMEOUT_MS)]);
+      return fetch(input, { ...init, headers, signal });
     },
   };
 }

@@ -20,7 +20,6 @@ import { EntraError } from "../../lib/entra/errors.js";
 import { EntraTokenClient } from "../../lib/entra/token-client.js";
 import { createLogger } from "../../lib/log.js";
 import { defineTool, type AnyTool } from "../../lib/mcp/index.js";
-import { ClaimsChallenges } from "../../lib/obo/claims-challenges.js";
 import { OboExchanger } from "../../lib/obo/exchange.js";
 import { obo } from "../../lib/obo/need.js";
 import { LIFETIMES } from "../../lib/oauth/facade.js";
@@ -167,7 +166,6 @@ describe("outbound calls end at their deadline when a dependency hangs", functio
             fetch: fetchImpl,
           }),
           cache: new OboTokenCache(),
-          challenges: new ClaimsChallenges(),
           log: createLogger("error", () => undefined),
         });
       const user = { token: await standIn.mintAccessToken({ user: "alice" }), claims: {}, tenantId: config.entra!.tenant, objectId: "o", scopes: [], roles: [], clientId: undefined, expiresAt: Math.floor(Date.now() / 1000) + 3600 };

@@ -3,7 +3,7 @@
  * default directory, make PKCE pairs, and sign in headlessly.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, KIT_REDIRECT_URI, KIT_SCOPE_URI, defaultEntraStandInOptions } from "../../dev/defaults.js";
+import { DAEMON_CLIENT_ID, DAEMON_DEV_CLIENT_SECRET, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, KIT_IDENTIFIER_URI, KIT_REDIRECT_URI, KIT_SCOPE_URI, defaultEntraStandInOptions } from "../../dev/defaults.js";
 import { startEntraStandIn, type EntraStandIn, type EntraStandInOptions } from "../../dev/entra/index.js";
 
 export interface PkcePair {
@@ -155,4 +155,11 @@ export function oboAsKit(standIn: EntraStandIn, assertion: string, scope: string
     scope,
     ...extra,
   });
+}
+
+/** An app-only token by the client credentials grant, as a daemon gets one (default: the dev daemon, for the kit API). */
+export async function clientCredentialsToken(standIn: EntraStandIn, clientId = DAEMON_CLIENT_ID, secret = DAEMON_DEV_CLIENT_SECRET, scope = `${KIT_IDENTIFIER_URI}/.default`): Promise<string> {
+  const result = await postToken(standIn.endpoints().token, { grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope });
+  if (result.status !== 200) throw new Error(`client credentials grant failed: ${JSON.stringify(result.body)}`);
+  return String(result.body.access_token);
 }

@@ -37,6 +37,18 @@ export interface FacadeBrowserOptions {
   readonly jar?: CookieJar;
   /** Receives the consent page HTML, when one is shown. */
   readonly onConsentPage?: (html: string) => void;
+  /** Signs in at Entra's authorize URL and resolves with the redirect back to the facade; default: the stand-in's dev_auto sign-in as `user`. */
+  readonly atEntra?: (entraAuthorizeUrl: URL) => Promise<URL>;
+}
+
+/** The stand-in's headless sign-in (`dev_auto=1`); resolves with its redirect. */
+async function autoSignIn(entra: URL, user: string): Promise<string> {
+  entra.searchParams.set("dev_auto", "1");
+  entra.searchParams.set("login_hint", user);
+  const signedIn = await fetch(entra, { redirect: "manual" });
+  const callback = signedIn.headers.get("location");
+  if (callback === null) throw new Error(`the stand-in answered ${signedIn.status}: ${(await signedIn.text()).slice(0, 300)}`);
+  return callback;
 }
 
 /** The value of a hidden input in a page. */
@@ -79,11 +91,7 @@ export function facadeBrowser(kit: Pick<RunningKit, "baseUrl">, options: FacadeB
     }
     const entra = new URL(toEntra!);
     if (entra.origin === kit.baseUrl.origin || !entra.pathname.endsWith("/oauth2/v2.0/authorize")) return entra;
-    entra.searchParams.set("dev_auto", "1");
-    entra.searchParams.set("login_hint", options.user);
-    const signedIn = await fetch(entra, { redirect: "manual" });
-    const callback = signedIn.headers.get("location");
-    if (callback === null) throw new Error(`the stand-in answered ${signedIn.status}: ${(await signedIn.text()).slice(0, 300)}`);
+    const callback = options.atEntra === undefined ? await autoSignIn(entra, options.user) : (await options.atEntra(entra)).href;
     const back = await fetch(callback, { redirect: "manual", headers: { cookie: jar.header() } });
     jar.store(back);
     const toClient = back.headers.get("location");

@@ -46,6 +46,18 @@ export async function startKit(options: StartKitOptions = {}): Promise<RunningKi
   return { baseUrl, mcpUrl: new URL("/mcp", baseUrl), config, host, logs, close: () => host.close(100) };
 }
 
+/** The example tools read their downstream URLs from the environment when they run: points them at a fake Graph / orders API. */
+export function pointToolsAt(downstream: { readonly graphBaseUrl: string; readonly ordersUrl: string }): void {
+  process.env["GRAPH_BASE_URL"] = downstream.graphBaseUrl;
+  process.env["ORDERS_API_URL"] = downstream.ordersUrl;
+}
+
+/** Undoes {@link pointToolsAt}. */
+export function unpointTools(): void {
+  delete process.env["GRAPH_BASE_URL"];
+  delete process.env["ORDERS_API_URL"];
+}
+
 /** A port nothing listens on right now. */
 export async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");

@@ -69,6 +69,30 @@ export async function callTool(mcpUrl: URL | string, token: string | undefined, 
   };
 }
 
+/** What a 2025-era tools/call came back with. */
+export interface LegacyToolAnswer {
+  readonly status: number;
+  readonly challenge: string | null;
+  readonly contentType: string | null;
+  readonly body: string;
+}
+
+/**
+ * A tools/call as a 2025-11-25 client sends it (an initialize first, then the
+ * call on the legacy path, answered as SSE), with its HTTP answer.
+ */
+export async function legacyToolCall(mcpUrl: URL | string, token: string, name: string): Promise<LegacyToolAnswer> {
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+  const initialize = await fetch(mcpUrl, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "legacy", version: "1" } } }),
+  });
+  if (initialize.status !== 200) throw new Error(`initialize answered ${initialize.status}: ${await initialize.text()}`);
+  const response = await fetch(mcpUrl, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name, arguments: {} } }) });
+  return { status: response.status, challenge: response.headers.get("www-authenticate"), contentType: response.headers.get("content-type"), body: await response.text() };
+}
+
 /** Whether a response body shows a stack trace (`at fn (file:line:col)` frames or a file path with a line number). */
 export function showsStackTrace(body: string): boolean {
   return /\n\s+at [^\n]+:\d+:\d+|\bat [\w.<>]+ \((?:file|node):[^)]*:\d+:\d+\)|\.(?:js|ts):\d+:\d+/.test(body);

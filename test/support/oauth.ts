@@ -117,6 +117,13 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   /** What the SDK asked to forget after an OAuth error (`invalid_grant` drops the tokens), in order; with `forgetsOnInvalidation`. */
   readonly invalidated: string[] = [];
   invalidateCredentials?: (scope: "all" | "client" | "tokens" | "verifier" | "discovery") => void;
+  /** Drops the stored refresh token: the client can then only sign in again. */
+  forgetRefreshToken(): void {
+    if (this.storedTokens !== undefined) {
+      const { refresh_token: _dropped, ...kept } = this.storedTokens;
+      this.storedTokens = kept;
+    }
+  }
   /** Makes the stored access token look expired, so the next request refreshes it. */
   forgetAccessToken(): void {
     if (this.storedTokens !== undefined) this.storedTokens = { ...this.storedTokens, access_token: "expired-token-to-force-a-refresh" };
@@ -164,13 +171,7 @@ export async function connectWithOAuth(kind: ClientKind, mcpUrl: URL, provider: 
       client = await connect();
     } catch (error) {
       if (provider.callback === undefined) throw error;
-      const redirect = await provider.callback;
-      provider.callback = undefined;
-      const code = redirect.searchParams.get("code");
-      if (code === null) throw new Error(`sign-in failed: ${redirect.searchParams.get("error")} ${redirect.searchParams.get("error_description")}`);
-      provider.code = code;
-      const transport = new V1Transport(mcpUrl, { authProvider: provider });
-      await transport.finishAuth(code);
+      await finishSignIn(kind, mcpUrl, provider);
       client = await connect();
     }
     return {
@@ -193,13 +194,7 @@ export async function connectWithOAuth(kind: ClientKind, mcpUrl: URL, provider: 
     client = await connect();
   } catch (error) {
     if (!(error instanceof UnauthorizedError) || provider.callback === undefined) throw error;
-    const redirect = await provider.callback;
-    provider.callback = undefined;
-    if (redirect.searchParams.get("code") === null) {
-      throw new Error(`sign-in failed: ${redirect.searchParams.get("error")} ${redirect.searchParams.get("error_description")}`);
-    }
-    provider.code = redirect.searchParams.get("code")!;
-    await new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }).finishAuth(redirect.searchParams);
+    await finishSignIn(kind, mcpUrl, provider);
     client = await connect();
   }
   return {
@@ -209,6 +204,22 @@ export async function connectWithOAuth(kind: ClientKind, mcpUrl: URL, provider: 
     callTool: async (name, args) => (await client.callTool({ name, arguments: args })) as ToolResult,
     close: () => client.close(),
   };
+}
+
+/**
+ * Finishes the sign-in the client started: waits for the scripted browser to
+ * come back with the redirect, and has the client redeem the code, as an app
+ * does when the user returns to it. Used at connection and after a step-up.
+ */
+export async function finishSignIn(kind: ClientKind, mcpUrl: URL, provider: HeadlessOAuthProvider): Promise<void> {
+  if (provider.callback === undefined) throw new Error("the client started no sign-in");
+  const redirect = await provider.callback;
+  provider.callback = undefined;
+  const code = redirect.searchParams.get("code");
+  if (code === null) throw new Error(`sign-in failed: ${redirect.searchParams.get("error")} ${redirect.searchParams.get("error_description")}`);
+  provider.code = code;
+  if (kind === "v1") await new V1Transport(mcpUrl, { authProvider: provider }).finishAuth(code);
+  else await new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }).finishAuth(redirect.searchParams);
 }
 
 /** Follows redirects by hand, keeping cookies, until `stop` says the URL is the destination. */

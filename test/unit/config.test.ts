@@ -48,6 +48,7 @@ describe("configuration", () => {
       [{ GRAPH_BASE_URL: "graph.microsoft.com/v1.0" }, "GRAPH_BASE_URL", /absolute https URL/],
       [{ ORDERS_API_URL: "ftp://orders.contoso.example/api" }, "ORDERS_API_URL", /absolute https URL/],
       [{ ORDERS_API_URL: "https://user:pass@orders.contoso.example/api" }, "ORDERS_API_URL", /without credentials/],
+      [{ CONSENT: "lazy" }, "CONSENT", /one of upfront, incremental/],
     ];
     for (const [env, setting, expected] of cases) {
       const error = configError({ AUTH_MODE: "none", ...env });
@@ -170,10 +171,25 @@ describe("Entra configuration", () => {
       [{ ENTRA_AUTHORITY_HOST: "http://login.example" }, "ENTRA_AUTHORITY_HOST"],
       [{ ENTRA_AUTHORITY_HOST: "http://localhost:8443" }, "ENTRA_AUTHORITY_HOST"],
       [{ ENTRA_JWKS_COOLDOWN_SECONDS: "soon" }, "ENTRA_JWKS_COOLDOWN_SECONDS"],
+      [{ APP_CALLERS: "nightly-report" }, "APP_CALLERS"],
+      [{ APP_CALLERS: `${clientId}, 1234` }, "APP_CALLERS"],
     ];
     for (const [env, setting] of cases) {
       assert.equal(configError({ ...base, ...env }).setting, setting, JSON.stringify(env));
     }
+  });
+
+  it("lists app callers lower-cased, and none by default", () => {
+    const base = { AUTH_MODE: "direct", ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: clientId };
+    assert.deepEqual(loadConfig(base).entra?.appCallers, []);
+    const daemon = "DAE70000-0000-4000-8000-0000000000DA";
+    assert.deepEqual(loadConfig({ ...base, APP_CALLERS: ` ${daemon} ,${tenant}` }).entra?.appCallers, [daemon.toLowerCase(), tenant]);
+  });
+
+  it("asks for downstream consent up front unless CONSENT=incremental", () => {
+    const base = { AUTH_MODE: "proxy", ENTRA_TENANT_ID: tenant, ENTRA_CLIENT_ID: clientId };
+    assert.equal(loadConfig(base).facade?.consent, "upfront");
+    assert.equal(loadConfig({ ...base, CONSENT: "incremental" }).facade?.consent, "incremental");
   });
 
   it("keeps several scopes in order, the first being the base scope", () => {

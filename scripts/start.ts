@@ -17,6 +17,7 @@ import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
+import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
 import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, consoleSink);
+  void startTelemetry(config.telemetry, log);
   const host = createLocalHost({
     endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal} received, stopping.`);
-    Promise.all([host.close(), local.services?.close()]).then(
+    Promise.all([host.close().then(stopTelemetry), local.services?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -19,6 +19,7 @@ import type { AuthInfo } from "@modelcontextprotocol/server";
 import { jsonResponse, type RequestContext } from "../http.js";
 import { InvalidTokenError, type AccessTokenValidator, type ValidatedToken } from "../entra/access-token.js";
 import { SigningKeysUnavailableError } from "../entra/signing-keys.js";
+import { traceTokenValidation } from "../telemetry/index.js";
 import { readBearer } from "./bearer.js";
 import type { ProtectedResource } from "./protected-resource.js";
 
@@ -53,7 +54,7 @@ export function createGate(resource: ProtectedResource, validator: AccessTokenVa
     }
     let token: ValidatedToken;
     try {
-      token = await validator.validate(credential.token);
+      token = await traceTokenValidation(() => validator.validate(credential.token));
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         context.log.info("auth.refused", { reason: error.description });

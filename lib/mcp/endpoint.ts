@@ -14,6 +14,7 @@ import type { McpSettings } from "../config.js";
 import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
 import { invalidTokenResponse, type Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
+import { traceMcpMessage, traceMcpRequests } from "../telemetry/index.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -72,7 +73,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   const allowedHosts = [...settings.allowedHosts];
   const allowedOriginHosts = [...settings.allowedOriginHosts];
 
-  return async (request, context) => {
+  return traceMcpRequests(definition.tools.map((tool) => tool.name), async (request, context) => {
     const rejected = hostHeaderValidationResponse(request, allowedHosts) ?? originValidationResponse(request, allowedOriginHosts);
     if (rejected !== undefined) {
       context.log.warn("mcp.request_rejected", { reason: "host_or_origin", host: request.headers.get("host"), origin: request.headers.get("origin") });
@@ -112,7 +113,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // method, URL, headers and signal from the request and hands the same object to the factory.
     let signInRequired: string | undefined;
     environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description) });
-    let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
+    let response = await traceMcpMessage(request, message, () => sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }));
     if (auth.resource !== undefined && callsTools(message)) {
       // A token Entra refused during the call becomes a 401, so that the client refreshes it and
       // retries, where a tool error would leave the user to sign in by hand. A JSON answer is
@@ -134,7 +135,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       response.headers.set("Mcp-Session-Id", randomUUID());
     }
     return withSecurityHeaders(response);
-  };
+  });
 }
 
 function callsTools(message: unknown): boolean {

@@ -5,6 +5,7 @@
 import type { ConfidentialClientApplication } from "@azure/msal-node";
 import { NeedError, type Need, type NeedContext } from "../mcp/needs.js";
 import { ToolDefinitionError } from "../mcp/tool.js";
+import { traceDownstreamFetch } from "../telemetry/index.js";
 
 /** A downstream token, ready to use. */
 export interface DownstreamToken {
@@ -57,7 +58,7 @@ export function obo(scopes: readonly string[]): Need<DownstreamToken> {
           headers.set("Authorization", `Bearer ${exchanged.accessToken}`);
           // The tool's own signal never replaces the call's: a request must not outlive the call that made it.
           const signal = AbortSignal.any([context.signal, init.signal ?? AbortSignal.timeout(DOWNSTREAM_TIMEOUT_MS)]);
-          return fetch(input, { ...init, headers, signal });
+          return traceDownstreamFetch(input, { ...init, headers, signal });
         },
       };
     },

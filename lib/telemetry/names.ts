@@ -143,11 +143,22 @@ export const MAPPED_TO_COLUMNS: readonly string[] = [ATTR.errorType, ATTR.httpMe
 
 /** What the kit emits into one Application Insights table. */
 export interface EmittedTable {
+  /** The columns Azure Monitor fills for what the kit sends (no user, session or client columns: the kit sends none). */
+  readonly columns: readonly string[];
   /** Values the `name` column can take; a trailing `*` stands for any rest. */
   readonly names: readonly string[];
   /** Keys of `customDimensions`. */
   readonly dimensions: readonly string[];
 }
+
+/** Columns every kind of item has: time, identity of the item and of its trace, the role (OTEL_SERVICE_NAME) and instance. */
+const COMMON_COLUMNS = ["timestamp", "name", "customDimensions", "itemCount", "itemId", "operation_Id", "operation_ParentId", "cloud_RoleName", "cloud_RoleInstance", "appName", "iKey", "sdkVersion"];
+const SPAN_COLUMNS = [...COMMON_COLUMNS, "id", "duration", "success", "resultCode", "operation_Name"];
+const COLUMNS: Readonly<Record<AppInsightsTable, readonly string[]>> = {
+  requests: SPAN_COLUMNS,
+  dependencies: [...SPAN_COLUMNS, "type", "target"],
+  customMetrics: [...COMMON_COLUMNS, "value", "valueSum", "valueCount", "valueMin", "valueMax"],
+};
 
 function tableOf(kind: SpanSpec["kind"]): AppInsightsTable {
   return kind === "server" ? "requests" : "dependencies";
@@ -156,6 +167,7 @@ function tableOf(kind: SpanSpec["kind"]): AppInsightsTable {
 function spansInto(table: AppInsightsTable): EmittedTable {
   const specs = Object.values(SPANS).filter((spec) => tableOf(spec.kind) === table);
   return {
+    columns: COLUMNS[table],
     names: [...new Set(specs.flatMap((spec) => spec.names))],
     dimensions: [...new Set(specs.flatMap((spec) => spec.attributes))].filter((key) => !MAPPED_TO_COLUMNS.includes(key)),
   };
@@ -166,6 +178,7 @@ export const EMITTED: Readonly<Record<AppInsightsTable, EmittedTable>> = {
   requests: spansInto("requests"),
   dependencies: spansInto("dependencies"),
   customMetrics: {
+    columns: COLUMNS.customMetrics,
     names: Object.values(METRIC).map((metric) => metric.name),
     dimensions: [...new Set(Object.values(METRIC).flatMap((metric) => metric.labels as readonly string[]))],
   },

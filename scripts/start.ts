@@ -13,7 +13,7 @@
  * trusts the stand-ins' development certificate.
  */
 import { createEndpoints } from "../functions/app.js";
-import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
+import { ConfigError, loadConfig, type Environment, type KitConfig } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
@@ -53,6 +53,20 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
   };
 }
 
+/** What the banner says about telemetry: where it goes, or how to turn it on. */
+function telemetryLine(settings: KitConfig["telemetry"]): string {
+  switch (settings.exporter) {
+    case "off":
+      return "off (OTEL_TRACES_EXPORTER=console or OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to see traces)";
+    case "console":
+      return "spans and metrics printed here";
+    case "otlp":
+      return `OTLP to ${settings.endpoint.origin}`;
+    case "azure-monitor":
+      return "Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING)";
+  }
+}
+
 async function main(): Promise<void> {
   const local = await localEntra(process.env);
   // The stand-ins' settings become environment variables, as app settings are in Azure: the config,
@@ -82,6 +96,7 @@ async function main(): Promise<void> {
       `  Sign-in        ${signIn}`,
       ...users,
       `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
+      `  Telemetry      ${telemetryLine(config.telemetry)}`,
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,

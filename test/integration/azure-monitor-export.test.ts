@@ -4,7 +4,7 @@
  * Entra authentication string, the distro exporting to a fake ingestion
  * endpoint over HTTPS (the development certificate), with a bearer token the
  * fake managed identity endpoint issued. The child may reach loopback only
- * (support/loopback-only.ts).
+ * (dev/loopback-only.ts).
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -21,7 +21,7 @@ import { startHostProcess, type HostProcess } from "../support/host-process.js";
 import { callTool } from "../support/mcp-calls.js";
 import { fragmentsOf } from "../support/secret-harvest.js";
 
-const LOOPBACK_ONLY = fileURLToPath(new URL("../support/loopback-only.js", import.meta.url));
+const LOOPBACK_ONLY = fileURLToPath(new URL("../../dev/loopback-only.js", import.meta.url));
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

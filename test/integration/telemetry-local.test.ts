@@ -16,7 +16,7 @@ const run = promisify(execFile);
 const APP = fileURLToPath(new URL("../../functions/index.js", import.meta.url));
 const TELEMETRY = fileURLToPath(new URL("../../lib/telemetry/index.js", import.meta.url));
 const IMPORT_PROBE = fileURLToPath(new URL("../../bench/servers/import-probe.js", import.meta.url));
-const LOOPBACK_ONLY = fileURLToPath(new URL("../support/loopback-only.js", import.meta.url));
+const LOOPBACK_ONLY = fileURLToPath(new URL("../../dev/loopback-only.js", import.meta.url));
 const OTEL_PACKAGE = /^@opentelemetry\/|^@azure\/monitor-opentelemetry/;
 
 /** Only what the child needs: the suite's own settings stay out. */

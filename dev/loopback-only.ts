@@ -1,5 +1,5 @@
 /**
- * Preload (`node --import <this file>`) for child processes that run
+ * Preload (`node --import <this file>`) for test and benchmark processes that run
  * libraries with built-in endpoints of their own: every TCP connection to
  * anything but a loopback address fails at once, before any DNS lookup, and
  * is reported on stderr. The Azure Monitor distro, for one, asks the Azure

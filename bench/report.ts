@@ -162,7 +162,7 @@ export function renderMarkdown(report: BenchReport): string {
     if (report.coldStart.telemetryReady !== undefined) {
       const ready = report.coldStart.telemetryReady;
       lines.push(
-        `With telemetry on, OpenTelemetry and the Azure Monitor distro load after the import: telemetry records ${fixed(ready.medianMs, 0)} ms (median; min ${fixed(ready.minMs, 0)} ms) after the import started; requests arriving before wait for it.`,
+        `With telemetry on, OpenTelemetry and the Azure Monitor distro load after the import: telemetry records ${fixed(ready.medianMs, 0)} ms (median; min ${fixed(ready.minMs, 0)} ms) after the import started; requests arriving before are served untraced.`,
         "",
       );
     }

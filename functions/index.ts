@@ -18,7 +18,7 @@ import { createEndpoints } from "./app.js";
 const { app } = createRequire(import.meta.url)("@azure/functions") as typeof import("@azure/functions");
 const config = loadConfig(process.env);
 const log = createLogger(config.logLevel, consoleSink);
-// In the background: nothing of OpenTelemetry loads at import; the first invocations wait for it.
+// In the background: nothing of OpenTelemetry loads at import; invocations before it is loaded go untraced.
 void startTelemetry(config.telemetry, log);
 app.hook.appTerminate(() => stopTelemetry());
 

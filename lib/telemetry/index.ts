@@ -33,7 +33,7 @@ export type { RuntimeExtras } from "./state.js";
 /**
  * Turns telemetry on as `settings` say, in the background: returns at once,
  * and the returned promise settles when the runtime is loaded (requests that
- * arrive meanwhile wait for it, so the first one is traced too). A runtime
+ * arrive meanwhile are served untraced). A runtime
  * that fails to load is logged once and telemetry stays off. Call once per
  * process; a second call is ignored.
  *

@@ -9,15 +9,14 @@ import { runtimeState, type HostTraceContext } from "./state.js";
 
 /**
  * Runs `work` (one invocation's handler) under the host's trace context, so
- * the kit's spans sit under the Functions host's request. The first
- * invocations after startup wait for the runtime if it is still loading.
+ * the kit's spans sit under the Functions host's request. Invocations that
+ * arrive while the runtime is still loading are served untraced rather than
+ * kept waiting: loading the Azure Monitor distro takes seconds on a busy
+ * instance (bench/README.md), far more than a cold start may add.
  */
 export function inTraceContext<T>(host: HostTraceContext | undefined, work: () => Promise<T>): Promise<T> {
   const active = runtimeState.active;
-  if (active !== undefined) return active.inTraceContext(host, work);
-  const loading = runtimeState.loading;
-  if (loading === undefined) return work();
-  return loading.then(() => (runtimeState.active === undefined ? work() : runtimeState.active.inTraceContext(host, work)));
+  return active === undefined ? work() : active.inTraceContext(host, work);
 }
 
 /**

@@ -6,10 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { SpanKind } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { z } from "zod";
 import type { EntraStandIn } from "../../dev/entra/index.js";
+import { createEndpoints } from "../../functions/app.js";
+import { loadConfig } from "../../lib/config.js";
+import { silentLogger } from "../../lib/log.js";
 import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
 import { defineTool, ToolError } from "../../lib/mcp/index.js";
 import { currentTraceMeta } from "../../lib/telemetry/index.js";
@@ -255,5 +259,23 @@ describe("telemetry: traces and metrics of real requests", function () {
     assert.equal(refusedSpan.attributes[ATTR.httpStatus], 401);
     const check = only(children(suiteTelemetry.spansOf(refusedSpan.spanContext().traceId), refusedSpan), "kit.token.validate");
     assert.equal(check.attributes[ATTR.tokenRefusal], "not_jwt");
+  });
+
+  it("under the Functions host, the kit's spans sit under the host's request (the invocation's trace context)", async () => {
+    const host = clientTraceContext();
+    const endpoints = createEndpoints({ config: loadConfig({ AUTH_MODE: "none" }), server: { ...serverInfo, tools }, log: silentLogger });
+    const mcp = endpoints.find((endpoint) => endpoint.name === "mcp")!;
+    const request = new azureFunctions.HttpRequest({
+      method: "POST",
+      url: "http://localhost:7071/mcp",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", host: "localhost:7071", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": "echo" },
+      body: { string: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "echo", arguments: { message: "hi" }, _meta: MODERN_META } }) },
+    });
+    const invocation = new azureFunctions.InvocationContext({ invocationId: "host-correlation", functionName: "mcp", traceContext: { traceParent: host.traceparent, traceState: "" } });
+    const response = (await mcp.handler(request, invocation)) as HttpResponseInit;
+    assert.equal(response.status, 200);
+    assert.match(await new Response(response.body as ReadableStream<Uint8Array>).text(), /"text":"hi"/);
+    const span = only(suiteTelemetry.spansOf(host.traceId), "tools/call echo");
+    assert.equal(parentOf(span), host.spanId);
   });
 });

@@ -20,6 +20,7 @@ import { proxyEnv } from "../support/facade.js";
 import { startHostProcess, type HostProcess } from "../support/host-process.js";
 import { callTool } from "../support/mcp-calls.js";
 import { fragmentsOf } from "../support/secret-harvest.js";
+import { telemetryStartedIn } from "../support/telemetry.js";
 
 const LOOPBACK_ONLY = fileURLToPath(new URL("../../dev/loopback-only.js", import.meta.url));
 
@@ -66,6 +67,7 @@ describe("telemetry to Azure Monitor: the distro, Entra authentication, a fake i
         LOG_LEVEL: "info",
       },
     });
+    await telemetryStartedIn(host);
   });
   after(async () => {
     await host?.stop();

@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { startHostProcess } from "../support/host-process.js";
 import { callTool } from "../support/mcp-calls.js";
+import { telemetryStartedIn } from "../support/telemetry.js";
 
 const run = promisify(execFile);
 const APP = fileURLToPath(new URL("../../functions/index.js", import.meta.url));
@@ -74,9 +75,10 @@ describe("telemetry: loading, and export from npm start", function () {
 
     it("exports spans and metrics to OTEL_EXPORTER_OTLP_ENDPOINT (OTLP/HTTP)", async () => {
       const host = await startHostProcess({
-        env: { AUTH_MODE: "none", OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: "kit-under-test", OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_METRIC_EXPORT_INTERVAL: "500" },
+        env: { AUTH_MODE: "none", LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: "kit-under-test", OTEL_BSP_SCHEDULE_DELAY: "200", OTEL_METRIC_EXPORT_INTERVAL: "500" },
       });
       try {
+        await telemetryStartedIn(host);
         const answer = await callTool(new URL("/mcp", host.baseUrl), undefined, "echo", { message: "hello" });
         assert.equal(answer.isError, false, answer.text);
         const deadline = Date.now() + 20_000;
@@ -92,8 +94,9 @@ describe("telemetry: loading, and export from npm start", function () {
     });
 
     it("prints spans on the console with OTEL_TRACES_EXPORTER=console", async () => {
-      const host = await startHostProcess({ env: { AUTH_MODE: "none", OTEL_TRACES_EXPORTER: "console" } });
+      const host = await startHostProcess({ env: { AUTH_MODE: "none", LOG_LEVEL: "info", OTEL_TRACES_EXPORTER: "console" } });
       try {
+        await telemetryStartedIn(host);
         const answer = await callTool(new URL("/mcp", host.baseUrl), undefined, "echo", { message: "hello" });
         assert.equal(answer.isError, false, answer.text);
         const deadline = Date.now() + 10_000;

@@ -112,6 +112,18 @@ export const suiteTelemetry = {
   },
 };
 
+/**
+ * Waits until a kit process (started with LOG_LEVEL=info or debug) says its
+ * telemetry records: requests before that are served untraced.
+ */
+export async function telemetryStartedIn(host: { output(): string }, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!host.output().includes("telemetry.started")) {
+    if (Date.now() > deadline) throw new Error(`the kit process did not start its telemetry within ${timeoutMs} ms:\n${host.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function metricsNamed(resourceMetrics: ResourceMetrics, name: string) {
   return resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.filter((metric) => metric.descriptor.name === name));
 }

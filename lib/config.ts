@@ -223,6 +223,10 @@ export const SETTINGS = {
     description: "service.name of the telemetry (default mcp-functions-kit); Application Insights shows it as the cloud role.",
     azure: "optional",
   },
+  OTEL_METRIC_EXPORT_INTERVAL: {
+    description: "Milliseconds between metric exports (default 60000); the standard OpenTelemetry variable, read by the Azure Monitor distro too.",
+    azure: "optional",
+  },
   OTEL_SDK_DISABLED: {
     description: "true turns telemetry off whatever else is set.",
     azure: "optional",
@@ -369,8 +373,8 @@ export interface KitConfig {
 /** Where the kit's traces and metrics go; `off` loads nothing of OpenTelemetry. */
 export type TelemetrySettings =
   | { readonly exporter: "off" }
-  | { readonly exporter: "console"; readonly serviceName: string }
-  | { readonly exporter: "otlp"; readonly serviceName: string; readonly endpoint: URL }
+  | { readonly exporter: "console"; readonly serviceName: string; readonly metricIntervalMs: number }
+  | { readonly exporter: "otlp"; readonly serviceName: string; readonly endpoint: URL; readonly metricIntervalMs: number }
   | {
       readonly exporter: "azure-monitor";
       readonly serviceName: string;
@@ -771,6 +775,8 @@ function readTelemetrySettings(read: (name: SettingName) => string | undefined, 
   const tracesExporter = parse("OTEL_TRACES_EXPORTER", z.enum(["otlp", "console", "none"]), read("OTEL_TRACES_EXPORTER")?.toLowerCase() ?? (rawEndpoint === undefined ? "none" : "otlp"), "one of otlp, console, none");
   if (disabled?.toLowerCase() === "true") return { exporter: "off" };
   const serviceName = read("OTEL_SERVICE_NAME") ?? "mcp-functions-kit";
+  const rawInterval = read("OTEL_METRIC_EXPORT_INTERVAL");
+  const metricIntervalMs = rawInterval === undefined ? 60_000 : parse("OTEL_METRIC_EXPORT_INTERVAL", z.coerce.number().int().min(100).max(86_400_000), rawInterval, "a number of milliseconds 100-86400000");
   if (connectionString !== undefined) {
     if (rawEndpoint !== undefined || read("OTEL_TRACES_EXPORTER") !== undefined) {
       throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", "and OTEL_TRACES_EXPORTER are for exporting outside Azure Monitor; APPLICATIONINSIGHTS_CONNECTION_STRING is set too: set one or the other");
@@ -783,7 +789,7 @@ function readTelemetrySettings(read: (name: SettingName) => string | undefined, 
     throw new ConfigError("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "is set but APPLICATIONINSIGHTS_CONNECTION_STRING is not; set both (telemetry to Application Insights) or neither");
   }
   if (tracesExporter === "none") return { exporter: "off" };
-  if (tracesExporter === "console") return { exporter: "console", serviceName };
+  if (tracesExporter === "console") return { exporter: "console", serviceName, metricIntervalMs };
   const raw = rawEndpoint ?? "http://localhost:4318";
   let endpoint: URL;
   try {
@@ -794,7 +800,7 @@ function readTelemetrySettings(read: (name: SettingName) => string | undefined, 
   if ((endpoint.protocol !== "https:" && !(endpoint.protocol === "http:" && !runningInAzure)) || endpoint.username !== "" || endpoint.password !== "") {
     throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", `got ${JSON.stringify(raw)}, expected an https URL without credentials${runningInAzure ? "" : " (http is accepted locally)"}`);
   }
-  return { exporter: "otlp", serviceName, endpoint };
+  return { exporter: "otlp", serviceName, endpoint, metricIntervalMs };
 }
 
 /** Connection string fields, by lower-case name. The message never repeats the value. */

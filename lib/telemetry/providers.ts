@@ -34,12 +34,6 @@ export interface Providers {
   shutdown(): Promise<void>;
 }
 
-/** Default metric export interval: OTEL_METRIC_EXPORT_INTERVAL (the standard variable, read by the SDK's readers too), else 60 s. */
-function metricInterval(): number {
-  const raw = Number(process.env["OTEL_METRIC_EXPORT_INTERVAL"]);
-  return Number.isFinite(raw) && raw > 0 ? raw : 60_000;
-}
-
 /** Creates and registers the providers for `settings`. */
 export async function createProviders(settings: TelemetrySettings, extras: RuntimeExtras): Promise<Providers> {
   const spanProcessors = [...(extras.spanProcessors ?? [])];
@@ -51,10 +45,10 @@ export async function createProviders(settings: TelemetrySettings, extras: Runti
     const [{ OTLPTraceExporter }, { OTLPMetricExporter }] = await Promise.all([import("@opentelemetry/exporter-trace-otlp-http"), import("@opentelemetry/exporter-metrics-otlp-http")]);
     const base = settings.endpoint.href.replace(/\/+$/, "");
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` })));
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics` }), exportIntervalMillis: metricInterval() }));
+    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${base}/v1/metrics` }), exportIntervalMillis: settings.metricIntervalMs }));
   } else if (settings.exporter === "console") {
     spanProcessors.push(new SimpleSpanProcessor(new ConsoleSpanExporter()));
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), exportIntervalMillis: metricInterval() }));
+    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), exportIntervalMillis: settings.metricIntervalMs }));
   }
   return registerOwn(serviceName, spanProcessors, metricReaders);
 }

@@ -49,8 +49,9 @@ describe("telemetry settings", () => {
   });
 
   it("exports to OTLP or the console locally", () => {
-    const otlp = telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318" });
+    const otlp = telemetryOf({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://localhost:4318", OTEL_METRIC_EXPORT_INTERVAL: "5000" });
     assert.equal(otlp.exporter, "otlp");
+    assert.equal(otlp.exporter === "otlp" ? otlp.metricIntervalMs : 0, 5000);
     assert.equal(otlp.exporter === "otlp" ? otlp.endpoint.href : "", "http://localhost:4318/");
     assert.equal(telemetryOf({ OTEL_TRACES_EXPORTER: "console" }).exporter, "console");
     const defaulted = telemetryOf({ OTEL_TRACES_EXPORTER: "otlp" });
@@ -74,6 +75,7 @@ describe("telemetry settings", () => {
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: "http://user:pw@collector.example:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT", /without credentials/],
       [{ OTEL_TRACES_EXPORTER: "zipkin" }, "OTEL_TRACES_EXPORTER", /one of otlp, console, none/],
       [{ OTEL_SDK_DISABLED: "yes" }, "OTEL_SDK_DISABLED", /true or false/],
+      [{ OTEL_TRACES_EXPORTER: "console", OTEL_METRIC_EXPORT_INTERVAL: "soon" }, "OTEL_METRIC_EXPORT_INTERVAL", /milliseconds/],
     ];
     for (const [env, setting, message] of cases) {
       const error = configError(env);

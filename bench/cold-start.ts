@@ -6,9 +6,13 @@
  *   two configurations: local (client secret from the environment, memory
  *   cache) and Azure-shaped (managed identity, Key Vault, Table Storage cache;
  *   nothing is contacted at import);
+ * - the same Azure-shaped import with telemetry on (an Application Insights
+ *   connection string and Entra authentication): OpenTelemetry and the Azure
+ *   Monitor distro load after the import, in the background; how long until
+ *   telemetry records is measured too;
  * - which packages each import loaded (a separate, untimed run with a loader
- *   hook), to show that msal, Key Vault, Tables, Redis and @azure/identity wait
- *   for first use;
+ *   hook), to show that msal, Key Vault, Tables, Redis, @azure/identity and,
+ *   with telemetry off, OpenTelemetry wait for first use;
  * - first call: from spawning the kit (full case) until its first
  *   authenticated `tools/call` is answered (signing keys fetched, the client
  *   secret read, one On-Behalf-Of exchange), against spawning the baseline
@@ -16,6 +20,7 @@
  */
 import { execFile } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import type { BenchEntra } from "./entra.js";
 import { startServer } from "./ipc.js";
@@ -26,9 +31,19 @@ import { median, round } from "./stats.js";
 import type { ImportProbeResult } from "./servers/import-probe.js";
 
 const run = promisify(execFile);
+const LOOPBACK_ONLY = join(PROJECT_ROOT, "dist", "dev", "loopback-only.js");
 
 /** Packages that must not load before they are needed. */
-export const HEAVY_PACKAGES = ["@azure/msal-node", "@azure/identity", "@azure/keyvault-secrets", "@azure/data-tables", "redis", "@redis/client"] as const;
+export const HEAVY_PACKAGES = [
+  "@azure/msal-node",
+  "@azure/identity",
+  "@azure/keyvault-secrets",
+  "@azure/data-tables",
+  "redis",
+  "@redis/client",
+  "@opentelemetry/api",
+  "@azure/monitor-opentelemetry",
+] as const;
 
 export interface ImportFigures {
   readonly runs: number;
@@ -55,7 +70,11 @@ export interface ColdStartResult {
     readonly sdk: ImportFigures;
     readonly appLocal: ImportFigures;
     readonly appAzure: ImportFigures;
+    /** Azure settings with telemetry on (optional: runs before telemetry existed lack it). */
+    readonly appAzureTelemetry?: ImportFigures;
   };
+  /** With telemetry on: from the start of the import until it records (median of fresh processes). */
+  readonly telemetryReady?: { readonly runs: number; readonly medianMs: number; readonly minMs: number };
   readonly firstCall: {
     readonly baseline: FirstCallFigures;
     readonly kitFull: FirstCallFigures;
@@ -78,22 +97,34 @@ const AZURE_SHAPED_ENV: Readonly<Record<string, string>> = {
   WEBSITE_INSTANCE_ID: "bench",
 };
 
+/** The Azure-shaped settings with telemetry to Application Insights (nothing is contacted: the probe may reach loopback only). */
+const AZURE_TELEMETRY_ENV: Readonly<Record<string, string>> = {
+  ...AZURE_SHAPED_ENV,
+  APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=0c0ffee0-0000-4000-8000-000000000a11;IngestionEndpoint=https://127.0.0.1:9/",
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=9e0e0000-0000-4000-8000-0000000000e1;Authorization=AAD",
+  APPLICATION_INSIGHTS_NO_STATSBEAT: "true",
+};
+
 /** Measures import times, the packages loaded, and time to the first call. */
 export async function measureColdStart(entra: BenchEntra, runs: number, log: (line: string) => void): Promise<ColdStartResult> {
   const app = `${PROJECT_ROOT}/dist/functions/index.js`;
   const localEnv = { ...entra.kitEnv, LOG_LEVEL: "warn" };
   const azureEnv = { ...AZURE_SHAPED_ENV, LOG_LEVEL: "warn" };
+  const telemetryEnv = { ...AZURE_TELEMETRY_ENV, LOG_LEVEL: "warn" };
   const sdk = "@modelcontextprotocol/server";
   // Interleaved, so that a busy moment of the machine falls on all three alike.
-  const samples = { sdk: [] as ImportProbeResult[], appLocal: [] as ImportProbeResult[], appAzure: [] as ImportProbeResult[] };
+  const samples = { sdk: [] as ImportProbeResult[], appLocal: [] as ImportProbeResult[], appAzure: [] as ImportProbeResult[], appAzureTelemetry: [] as ImportProbeResult[] };
+  const ready: number[] = [];
   for (let index = 0; index < runs; index++) {
     samples.sdk.push(await probe(sdk, {}));
     samples.appLocal.push(await probe(app, localEnv));
     samples.appAzure.push(await probe(app, azureEnv));
+    samples.appAzureTelemetry.push(await probe(app, telemetryEnv));
+    ready.push((await probe(app, telemetryEnv, "--await-telemetry")).telemetryReadyMs ?? Number.NaN);
   }
   log(`  import: ${runs} fresh processes each`);
   const figures = async (target: string, env: Record<string, string>, results: ImportProbeResult[]): Promise<ImportFigures> => {
-    const audit = await probe(target, env, true);
+    const audit = await probe(target, env, "--audit");
     const packages = audit.packages ?? [];
     return {
       runs: results.length,
@@ -108,7 +139,9 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
     sdk: await figures(sdk, {}, samples.sdk),
     appLocal: await figures(app, localEnv, samples.appLocal),
     appAzure: await figures(app, azureEnv, samples.appAzure),
+    appAzureTelemetry: await figures(app, telemetryEnv, samples.appAzureTelemetry),
   };
+  const telemetryReady = { runs: ready.length, medianMs: round(median(ready), 1), minMs: round(Math.min(...ready), 1) };
 
   const baselineSamples: Array<{ readyMs: number; firstCallMs: number }> = [];
   const kitSamples: Array<{ readyMs: number; firstCallMs: number }> = [];
@@ -120,6 +153,7 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
   log(`  first call: ${runs} fresh processes each`);
   return {
     import: imports,
+    telemetryReady,
     firstCall: { baseline: firstCallFigures(baselineSamples), kitFull: firstCallFigures(kitSamples) },
   };
 
@@ -155,9 +189,13 @@ function firstCallFigures(samples: Array<{ readyMs: number; firstCallMs: number 
   };
 }
 
-/** One fresh process importing `target`; its last output line is the probe's JSON. */
-async function probe(target: string, env: Record<string, string>, audit = false): Promise<ImportProbeResult> {
-  const { stdout } = await run(process.execPath, [serverEntry("import-probe"), target, ...(audit ? ["--audit"] : [])], {
+/**
+ * One fresh process importing `target`; its last output line is the probe's
+ * JSON. It may reach loopback only (the Azure Monitor distro asks the Azure VM
+ * metadata address about the machine; nothing may leave it in a benchmark).
+ */
+async function probe(target: string, env: Record<string, string>, flag?: "--audit" | "--await-telemetry"): Promise<ImportProbeResult> {
+  const { stdout } = await run(process.execPath, ["--import", LOOPBACK_ONLY, serverEntry("import-probe"), target, ...(flag === undefined ? [] : [flag])], {
     cwd: PROJECT_ROOT,
     // Only what the import needs: the probe must not see the benchmark's own settings.
     env: { PATH: process.env["PATH"] ?? "", ...(process.env["NODE_EXTRA_CA_CERTS"] === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env["NODE_EXTRA_CA_CERTS"] }), ...env },

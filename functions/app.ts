@@ -16,6 +16,7 @@ import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
 import type { McpServerDefinition } from "../lib/mcp/index.js";
+import { traceFacadeStep } from "../lib/telemetry/index.js";
 import { healthEndpoint } from "./health.js";
 import { mcpEndpoint } from "./mcp.js";
 import { oauthEndpoints } from "./oauth.js";
@@ -69,8 +70,8 @@ function facadeOnFirstUse(options: FacadeOptions): FacadeHandlers {
   const handlers = (): Promise<FacadeHandlers> => (built ??= import("../lib/oauth/index.js").then((oauth) => oauth.createFacade(options).handlers));
   const lazy =
     (name: keyof FacadeHandlers): WebHandler =>
-    async (request, context) =>
-      (await handlers())[name](request, context);
+    (request, context) =>
+      traceFacadeStep(name, async () => (await handlers())[name](request, context));
   return {
     metadata: lazy("metadata"),
     register: lazy("register"),

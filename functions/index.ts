@@ -8,6 +8,7 @@
 import { createRequire } from "node:module";
 import { loadConfig } from "../lib/config.js";
 import { consoleSink, createLogger } from "../lib/log.js";
+import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
 import { serverInfo, tools } from "../tools/index.js";
 import { createEndpoints } from "./app.js";
 
@@ -17,6 +18,9 @@ import { createEndpoints } from "./app.js";
 const { app } = createRequire(import.meta.url)("@azure/functions") as typeof import("@azure/functions");
 const config = loadConfig(process.env);
 const log = createLogger(config.logLevel, consoleSink);
+// In the background: nothing of OpenTelemetry loads at import; invocations before it is loaded go untraced.
+void startTelemetry(config.telemetry, log);
+app.hook.appTerminate(() => stopTelemetry());
 
 // Streaming lets SSE responses (progress notifications) reach the client as they are written.
 app.setup({ enableHttpStream: true });

@@ -223,6 +223,38 @@ export const SETTINGS = {
     description: "Lowest level written to the log: debug, info, warn or error (default info).",
     azure: "optional",
   },
+  APPLICATIONINSIGHTS_CONNECTION_STRING: {
+    description:
+      "Application Insights connection string (InstrumentationKey=<guid>;IngestionEndpoint=https://...). Set: the kit's traces and metrics go there " +
+      "through the Azure Monitor OpenTelemetry distro (the Functions host reads it too).",
+    azure: "set-by-infra",
+  },
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: {
+    description:
+      "How telemetry authenticates when Application Insights has local auth off: Authorization=AAD (the system-assigned identity) or " +
+      "ClientId=<guid>;Authorization=AAD (a user-assigned one). Unset: the instrumentation key alone.",
+    azure: "set-by-infra",
+  },
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    description: "OTLP/HTTP endpoint (e.g. http://localhost:4318) to export traces and metrics to, outside Azure Monitor; the standard OpenTelemetry variable.",
+    azure: "optional",
+  },
+  OTEL_TRACES_EXPORTER: {
+    description: "otlp, console (traces and metrics printed on the console) or none. Default: otlp when OTEL_EXPORTER_OTLP_ENDPOINT is set, else none.",
+    azure: "optional",
+  },
+  OTEL_SERVICE_NAME: {
+    description: "service.name of the telemetry (default mcp-functions-kit); Application Insights shows it as the cloud role.",
+    azure: "optional",
+  },
+  OTEL_METRIC_EXPORT_INTERVAL: {
+    description: "Milliseconds between metric exports (default 60000); the standard OpenTelemetry variable, read by the Azure Monitor distro too.",
+    azure: "optional",
+  },
+  OTEL_SDK_DISABLED: {
+    description: "true turns telemetry off whatever else is set.",
+    azure: "optional",
+  },
   DEV_ENTRA_PORT: {
     description: "Port of the local Entra stand-in that npm start runs (default 7443; 0 picks a free one). Read by npm start only.",
     azure: "local-only",
@@ -372,7 +404,23 @@ export interface KitConfig {
   readonly cache: OboCacheSettings;
   /** Where secrets come from. */
   readonly secrets: SecretSettings;
+  /** Where traces and metrics go (lib/telemetry). */
+  readonly telemetry: TelemetrySettings;
 }
+
+/** Where the kit's traces and metrics go; `off` loads nothing of OpenTelemetry. */
+export type TelemetrySettings =
+  | { readonly exporter: "off" }
+  | { readonly exporter: "console"; readonly serviceName: string; readonly metricIntervalMs: number }
+  | { readonly exporter: "otlp"; readonly serviceName: string; readonly endpoint: URL; readonly metricIntervalMs: number }
+  | {
+      readonly exporter: "azure-monitor";
+      readonly serviceName: string;
+      /** Not a secret once local auth is off (an id and addresses); never logged all the same. */
+      readonly connectionString: string;
+      /** Entra authentication with a managed identity (absent client id: the system-assigned one); absent: the instrumentation key alone. */
+      readonly entra?: { readonly managedIdentityClientId?: string };
+    };
 
 const LOOPBACK_HOSTNAMES = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -493,6 +541,7 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     port: localPort,
     cache: readOboCacheSettings(read, runningInAzure),
     secrets: readSecretSettings(read),
+    telemetry: readTelemetrySettings(read, runningInAzure),
   };
 }
 
@@ -746,11 +795,7 @@ function readTableEndpoint(raw: string): URL {
 }
 
 function isStorageConnectionString(value: string): boolean {
-  const fields = new Map<string, string>();
-  for (const part of value.split(";")) {
-    const at = part.indexOf("=");
-    if (at > 0) fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
-  }
+  const fields = connectionStringFields(value);
   if (fields.get("usedevelopmentstorage")?.toLowerCase() === "true") return true;
   return (fields.get("accountname") ?? "") !== "" && ((fields.get("accountkey") ?? "") !== "" || (fields.get("sharedaccesssignature") ?? "") !== "");
 }
@@ -777,4 +822,74 @@ function readRedisUrl(raw: string | undefined, runningInAzure: boolean): URL {
     throw new ConfigError("REDIS_URL", `${shown}: expected rediss:// (TLS) in Azure, where the password would otherwise cross the network in clear`);
   }
   return url;
+}
+
+function readTelemetrySettings(read: (name: SettingName) => string | undefined, runningInAzure: boolean): TelemetrySettings {
+  const disabled = read("OTEL_SDK_DISABLED");
+  if (disabled !== undefined && !/^(true|false)$/i.test(disabled)) throw new ConfigError("OTEL_SDK_DISABLED", `got ${JSON.stringify(disabled)}, expected true or false`);
+  const connectionString = read("APPLICATIONINSIGHTS_CONNECTION_STRING");
+  const rawEndpoint = read("OTEL_EXPORTER_OTLP_ENDPOINT");
+  const tracesExporter = parse("OTEL_TRACES_EXPORTER", z.enum(["otlp", "console", "none"]), read("OTEL_TRACES_EXPORTER")?.toLowerCase() ?? (rawEndpoint === undefined ? "none" : "otlp"), "one of otlp, console, none");
+  if (disabled?.toLowerCase() === "true") return { exporter: "off" };
+  const serviceName = read("OTEL_SERVICE_NAME") ?? "mcp-functions-kit";
+  const rawInterval = read("OTEL_METRIC_EXPORT_INTERVAL");
+  const metricIntervalMs = rawInterval === undefined ? 60_000 : parse("OTEL_METRIC_EXPORT_INTERVAL", z.coerce.number().int().min(100).max(86_400_000), rawInterval, "a number of milliseconds 100-86400000");
+  if (connectionString !== undefined) {
+    if (rawEndpoint !== undefined || read("OTEL_TRACES_EXPORTER") !== undefined) {
+      throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", "and OTEL_TRACES_EXPORTER are for exporting outside Azure Monitor; APPLICATIONINSIGHTS_CONNECTION_STRING is set too: set one or the other");
+    }
+    checkConnectionString(connectionString);
+    const rawAuthentication = read("APPLICATIONINSIGHTS_AUTHENTICATION_STRING");
+    return { exporter: "azure-monitor", serviceName, connectionString, ...(rawAuthentication === undefined ? {} : { entra: readAuthenticationString(rawAuthentication) }) };
+  }
+  if (read("APPLICATIONINSIGHTS_AUTHENTICATION_STRING") !== undefined) {
+    throw new ConfigError("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "is set but APPLICATIONINSIGHTS_CONNECTION_STRING is not; set both (telemetry to Application Insights) or neither");
+  }
+  if (tracesExporter === "none") return { exporter: "off" };
+  if (tracesExporter === "console") return { exporter: "console", serviceName, metricIntervalMs };
+  const raw = rawEndpoint ?? "http://localhost:4318";
+  let endpoint: URL;
+  try {
+    endpoint = new URL(raw);
+  } catch {
+    throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", `got ${JSON.stringify(raw)}, expected an OTLP/HTTP base URL such as http://localhost:4318`);
+  }
+  if ((endpoint.protocol !== "https:" && !(endpoint.protocol === "http:" && !runningInAzure)) || endpoint.username !== "" || endpoint.password !== "") {
+    throw new ConfigError("OTEL_EXPORTER_OTLP_ENDPOINT", `got ${JSON.stringify(raw)}, expected an https URL without credentials${runningInAzure ? "" : " (http is accepted locally)"}`);
+  }
+  return { exporter: "otlp", serviceName, endpoint, metricIntervalMs };
+}
+
+/** Connection string fields, by lower-case name. The message never repeats the value. */
+function connectionStringFields(value: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of value.split(";")) {
+    const at = part.indexOf("=");
+    if (at > 0) fields.set(part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim());
+  }
+  return fields;
+}
+
+function checkConnectionString(value: string): void {
+  const fields = connectionStringFields(value);
+  const example = "InstrumentationKey=<guid>;IngestionEndpoint=https://<region>.in.applicationinsights.azure.com/";
+  if (!isGuid(fields.get("instrumentationkey") ?? "")) {
+    throw new ConfigError("APPLICATIONINSIGHTS_CONNECTION_STRING", `has no InstrumentationKey GUID; expected the component's connection string, such as ${example}`);
+  }
+  const ingestion = fields.get("ingestionendpoint");
+  if (ingestion !== undefined && !/^https:\/\/[^\s/]+/.test(ingestion)) {
+    throw new ConfigError("APPLICATIONINSIGHTS_CONNECTION_STRING", `has an IngestionEndpoint that is not an https URL; expected ${example}`);
+  }
+}
+
+function readAuthenticationString(value: string): { managedIdentityClientId?: string } {
+  const fields = connectionStringFields(value);
+  const example = "ClientId=<guid of the user-assigned identity>;Authorization=AAD";
+  if (fields.get("authorization")?.toUpperCase() !== "AAD" || [...fields.keys()].some((name) => name !== "authorization" && name !== "clientid")) {
+    throw new ConfigError("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", `got ${JSON.stringify(value)}, expected Authorization=AAD or ${example}`);
+  }
+  const clientId = fields.get("clientid");
+  if (clientId === undefined) return {};
+  if (!isGuid(clientId)) throw new ConfigError("APPLICATIONINSIGHTS_AUTHENTICATION_STRING", `has ClientId ${JSON.stringify(clientId)}, expected a GUID: ${example}`);
+  return { managedIdentityClientId: clientId.toLowerCase() };
 }

@@ -13,10 +13,11 @@
  * trusts the stand-ins' development certificate.
  */
 import { createEndpoints } from "../functions/app.js";
-import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
+import { ConfigError, loadConfig, type Environment, type KitConfig } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
+import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
 import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
@@ -52,6 +53,20 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
   };
 }
 
+/** What the banner says about telemetry: where it goes, or how to turn it on. */
+function telemetryLine(settings: KitConfig["telemetry"]): string {
+  switch (settings.exporter) {
+    case "off":
+      return "off (OTEL_TRACES_EXPORTER=console or OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 to see traces)";
+    case "console":
+      return "spans and metrics printed here";
+    case "otlp":
+      return `OTLP to ${settings.endpoint.origin}`;
+    case "azure-monitor":
+      return "Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING)";
+  }
+}
+
 async function main(): Promise<void> {
   const local = await localEntra(process.env);
   // The stand-ins' settings become environment variables, as app settings are in Azure: the config,
@@ -60,6 +75,7 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, consoleSink);
+  void startTelemetry(config.telemetry, log);
   const host = createLocalHost({
     endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
@@ -82,6 +98,7 @@ async function main(): Promise<void> {
       `  Sign-in        ${signIn}`,
       ...users,
       `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
+      `  Telemetry      ${telemetryLine(config.telemetry)}`,
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,
@@ -103,7 +120,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal} received, stopping.`);
-    Promise.all([host.close(), local.services?.close()]).then(
+    Promise.all([host.close().then(stopTelemetry), local.services?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -52,6 +52,8 @@ export interface AcceptedCall {
   readonly route: "me" | "orders";
   readonly claims: Readonly<Record<string, unknown>>;
   readonly header: Readonly<Record<string, unknown>>;
+  /** The W3C `traceparent` header the caller sent, if any (tests check trace propagation). */
+  readonly traceparent?: string;
 }
 
 /** A call the fake refused. */
@@ -205,7 +207,8 @@ export class FakeGraph {
 
     try {
       const { verified, user } = await (route === "me" ? this.#checkGraphToken(request) : this.#checkOrdersToken(request));
-      this.accepted.push({ at: Date.now(), route, claims: verified.claims, header: verified.header });
+      const traceparent = request.headers.traceparent;
+      this.accepted.push({ at: Date.now(), route, claims: verified.claims, header: verified.header, ...(typeof traceparent === "string" ? { traceparent } : {}) });
       if (route === "me") sendJson(response, 200, meDocument(user!), { "request-id": requestId });
       else sendJson(response, 200, user === undefined ? allOrdersDocument(this.#entra.directory.users()) : ordersDocument(user), { "request-id": requestId });
     } catch (error) {

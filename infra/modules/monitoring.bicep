@@ -23,6 +23,9 @@ param retentionInDays int = 30
 @description('Principal id of the runtime identity, which publishes telemetry.')
 param runtimePrincipalId string
 
+@description('Display name of the operations workbook shown under the Application Insights component.')
+param workbookDisplayName string = 'MCP Functions Kit operations'
+
 resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
   name: logAnalyticsName
   location: location
@@ -62,6 +65,23 @@ resource runtimeMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-0
   }
 }
 
+// The operations workbook over the component: calls per tool, p50/p95 latency, error
+// rate, On-Behalf-Of cache hit ratio, sign-ins. Its queries read only what the kit
+// emits (lib/telemetry/names.ts); test/infra/workbook.test.ts checks each of them.
+resource operationsWorkbook 'Microsoft.Insights/workbooks@2023-06-01' = {
+  name: guid(applicationInsights.id, 'mcp-functions-kit-operations')
+  location: location
+  tags: tags
+  kind: 'shared'
+  properties: {
+    displayName: workbookDisplayName
+    category: 'workbook'
+    sourceId: applicationInsights.id
+    serializedData: loadTextContent('../workbook/operations.workbook.json')
+  }
+}
+
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString
 output applicationInsightsName string = applicationInsights.name
 output logAnalyticsName string = logAnalytics.name
+output workbookId string = operationsWorkbook.id

@@ -12,6 +12,7 @@ import type { LogLevel } from "../config.js";
 import { jsonResponse, type WebHandler } from "../http.js";
 import { createLogger, type Logger, type LogSink } from "../log.js";
 import { SecretUnavailableError } from "../secrets/source.js";
+import { inTraceContext } from "../telemetry/index.js";
 
 /**
  * Wraps a web handler as an Azure Functions HTTP handler.
@@ -24,7 +25,7 @@ export function toHttpHandler(handler: WebHandler, logLevel: LogLevel): HttpHand
     const log = invocationLogger(invocation, logLevel);
     let response: Response;
     try {
-      response = await handler(toWebRequest(request), { log, invocationId: invocation.invocationId });
+      response = await inTraceContext(invocation.traceContext, () => handler(toWebRequest(request), { log, invocationId: invocation.invocationId }));
     } catch (error) {
       response = failureResponse(error, log, request, invocation.invocationId);
     }

@@ -22,6 +22,7 @@ import { jsonResponse, type RequestContext } from "../http.js";
 import { InvalidTokenError, type AccessTokenValidator, type ValidatedToken } from "../entra/access-token.js";
 import { SigningKeysUnavailableError } from "../entra/signing-keys.js";
 import type { AppCallerPolicy } from "./app-callers.js";
+import { traceTokenValidation } from "../telemetry/index.js";
 import { readBearer } from "./bearer.js";
 import { callerOf, isAppOnly } from "./caller.js";
 import type { ProtectedResource } from "./protected-resource.js";
@@ -57,7 +58,7 @@ export function createGate(resource: ProtectedResource, validator: AccessTokenVa
     }
     let token: ValidatedToken;
     try {
-      token = await validator.validate(credential.token);
+      token = await traceTokenValidation(() => validator.validate(credential.token));
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         context.log.info("auth.refused", { reason: error.description });

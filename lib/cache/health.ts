@@ -13,6 +13,7 @@
  * (10 minutes), so a flood of bad values cannot flood the log.
  */
 import type { Logger } from "../log.js";
+import { countSharedCacheEvent } from "../telemetry/index.js";
 
 /** Settings of a {@link SharedLayerHealth}. */
 export interface SharedLayerHealthOptions {
@@ -89,6 +90,7 @@ export class SharedLayerHealth {
     this.#down = false;
     this.#backoffMs = this.#retryAfterMs;
     this.#log.info(`${this.#prefix}.shared_recovered`, { store: this.#store });
+    countSharedCacheEvent(this.#store, "recovered");
   }
 
   /** The store failed (connection, timeout, throttling, any error). */
@@ -99,6 +101,7 @@ export class SharedLayerHealth {
       this.#outage += 1;
       this.#backoffMs = this.#retryAfterMs;
       this.#retryAt = this.#now() + this.#backoffMs;
+      countSharedCacheEvent(this.#store, "unavailable");
       this.#log.warn(`${this.#prefix}.shared_unavailable`, {
         store: this.#store,
         error,
@@ -116,6 +119,7 @@ export class SharedLayerHealth {
   rejected(ticket: StoreTicket, error: unknown): void {
     // The store itself works, so this also counts as a successful answer.
     this.succeeded(ticket);
+    countSharedCacheEvent(this.#store, "value_rejected");
     const now = this.#now();
     if (now - this.#lastRejectionLog < this.#rejectionLogIntervalMs) return;
     this.#lastRejectionLog = now;

@@ -16,6 +16,7 @@
 import type { JWTPayload } from "jose";
 import { isGuid, type EntraSettings } from "../config.js";
 import type { EntraAuthority } from "./authority.js";
+import { markCachedValidation } from "../telemetry/index.js";
 import { loadJose } from "./jose.js";
 import type { SigningKeys } from "./signing-keys.js";
 import { ValidatedTokenCache } from "./validated-tokens.js";
@@ -87,7 +88,7 @@ export class AccessTokenValidator {
   async validate(token: string): Promise<ValidatedToken> {
     const keysVersion = this.options.keys.version;
     const remembered = this.validatedTokens.get(token, keysVersion);
-    if (remembered !== undefined) return remembered;
+    if (remembered !== undefined) return markCachedValidation(remembered);
     const { decodeJwt, decodeProtectedHeader, errors, jwtVerify } = await loadJose();
     let header: ReturnType<typeof decodeProtectedHeader>;
     let unverified: JWTPayload;

@@ -17,6 +17,7 @@
  */
 import type { createLocalJWKSet, CryptoKey, JSONWebKeySet, JWTHeaderParameters, FlattenedJWSInput } from "jose";
 import type { Logger } from "../log.js";
+import { tracedFetch } from "../telemetry/index.js";
 import { loadJose } from "./jose.js";
 
 /** Thrown when the keys a token needs cannot be fetched (none ever, or its key id is new and Entra is unreachable): the request cannot be judged (503, not 401). */
@@ -63,7 +64,7 @@ export class SigningKeys {
   constructor(private readonly options: SigningKeysOptions) {
     this.refreshAfterMs = options.refreshAfterMs ?? 60 * 60 * 1000;
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetchImpl = tracedFetch("jwks", options.fetch ?? fetch);
   }
 
   /**

@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { AppCredential } from "./app-credential.js";
 import type { EntraAuthority } from "./authority.js";
 import { SecretUnavailableError } from "../secrets/source.js";
+import { tracedFetch } from "../telemetry/index.js";
 import { classifyEntraError, EntraError, unreachable } from "./errors.js";
 
 /** A successful token response. */
@@ -37,7 +38,7 @@ export class EntraTokenClient {
 
   constructor(private readonly options: EntraTokenClientOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetchImpl = tracedFetch("entra", options.fetch ?? fetch);
   }
 
   /**

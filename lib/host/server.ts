@@ -152,6 +152,8 @@ async function serve(
   const invocation = new InvocationContext({
     invocationId: randomUUID(),
     functionName: matched.route.endpoint.name,
+    // As the Functions host does, the invocation carries the caller's W3C trace context (lib/telemetry joins it).
+    ...(typeof incoming.headers.traceparent === "string" ? { traceContext: { traceParent: incoming.headers.traceparent, traceState: String(incoming.headers.tracestate ?? "") } } : {}),
     logHandler: (level, ...args) => invocationLog(level, args.map((arg) => (typeof arg === "string" ? arg : JSON.stringify(arg))).join(" ")),
   });
 

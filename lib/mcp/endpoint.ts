@@ -15,6 +15,7 @@ import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type W
 import type { Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
 import { AuthorizationChallenges } from "./challenges.js";
+import { traceMcpMessage, traceMcpRequests } from "../telemetry/index.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -73,7 +74,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   const allowedHosts = [...settings.allowedHosts];
   const allowedOriginHosts = [...settings.allowedOriginHosts];
 
-  return async (request, context) => {
+  return traceMcpRequests(definition.tools.map((tool) => tool.name), async (request, context) => {
     const rejected = hostHeaderValidationResponse(request, allowedHosts) ?? originValidationResponse(request, allowedOriginHosts);
     if (rejected !== undefined) {
       context.log.warn("mcp.request_rejected", { reason: "host_or_origin", host: request.headers.get("host"), origin: request.headers.get("origin") });
@@ -113,7 +114,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // method, URL, headers and signal from the request and hands the same object to the factory.
     const challenges = new AuthorizationChallenges();
     environments.set(request, { log: context.log, onSignInRequired: challenges.onSignInRequired, onStepUpRequired: challenges.onStepUpRequired });
-    let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
+    let response = await traceMcpMessage(request, message, () => sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }));
     if (auth.resource !== undefined && resolvesNeeds(message)) {
       // A token Entra refused during the call becomes a 401 (the client refreshes and retries), and a
       // need that wants more from the user a 403 step-up (the client re-authorizes for every scope the
@@ -136,7 +137,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       response.headers.set("Mcp-Session-Id", randomUUID());
     }
     return withSecurityHeaders(response);
-  };
+  });
 }
 
 /** Methods whose handlers resolve needs, and so may report an authorization failure. */

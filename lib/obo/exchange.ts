@@ -15,6 +15,7 @@ import type { ValidatedToken } from "../entra/access-token.js";
 import { EntraError } from "../entra/errors.js";
 import type { EntraTokenClient } from "../entra/token-client.js";
 import type { Logger } from "../log.js";
+import { traceOboExchange } from "../telemetry/index.js";
 
 /** Waits before the second and third attempt after Entra failed or could not be reached. */
 const RETRY_DELAYS_MS = [250, 1000];
@@ -37,7 +38,7 @@ export class OboExchanger {
    * @throws EntraError, classified, after any retries
    */
   exchange(user: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<CachedToken> {
-    return this.options.cache.getOrAcquire(user.token, scopes, undefined, new Date(user.expiresAt * 1000), (shared) => this.acquire(user, scopes, shared), signal);
+    return traceOboExchange(scopes, () => this.options.cache.getOrAcquire(user.token, scopes, undefined, new Date(user.expiresAt * 1000), (shared) => this.acquire(user, scopes, shared), signal));
   }
 
   private async acquire(user: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date; scopes: readonly string[] }> {

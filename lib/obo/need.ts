@@ -6,6 +6,7 @@
 import type { ConfidentialClientApplication } from "@azure/msal-node";
 import { NeedError, requireToken, requireUser, type Need, type NeedContext } from "../mcp/needs.js";
 import { ToolDefinitionError } from "../mcp/tool.js";
+import { traceDownstreamFetch } from "../telemetry/index.js";
 
 /** A downstream token, ready to use. */
 export interface DownstreamToken {
@@ -95,7 +96,7 @@ function downstreamToken(issued: { accessToken: string; expiresOn: Date }, scope
       headers.set("Authorization", `Bearer ${issued.accessToken}`);
       // The tool's own signal never replaces the call's: a request must not outlive the call that made it.
       const signal = AbortSignal.any([callSignal, init.signal ?? AbortSignal.timeout(DOWNSTREAM_TIMEOUT_MS)]);
-      return fetch(input, { ...init, headers, signal });
+      return traceDownstreamFetch(input, { ...init, headers, signal });
     },
   };
 }

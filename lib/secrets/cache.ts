@@ -30,6 +30,7 @@
  */
 import { untilAborted, withDeadline } from "../abort.js";
 import type { Logger } from "../log.js";
+import { traceSecretFetches } from "../telemetry/index.js";
 import { isSecretName, SecretUnavailableError, type SecretSource } from "./source.js";
 
 /** What one fetch found. Reasons are safe to log: never a value, never a response body. */
@@ -114,7 +115,7 @@ export class CachedSecretSource implements SecretSource {
 
   constructor(description: string, fetcher: SecretFetcher, log: Logger, options: SecretCacheOptions = {}) {
     this.description = description;
-    this.#fetcher = fetcher;
+    this.#fetcher = traceSecretFetches(fetcher);
     this.#log = log;
     this.#ttlMs = duration("ttlMs", options.ttlMs ?? SECRET_CACHE_DEFAULTS.ttlMs);
     this.#refreshAheadMs = duration("refreshAheadMs", options.refreshAheadMs ?? Math.min(SECRET_CACHE_DEFAULTS.refreshAheadMs, this.#ttlMs / 10), true);

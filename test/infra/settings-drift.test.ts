@@ -18,9 +18,8 @@ const PLATFORM_SETTINGS: ReadonlyMap<string, string> = new Map([
   ["AzureWebJobsStorage__blobServiceUri", "Functions host: blob endpoint (leases, keys)"],
   ["AzureWebJobsStorage__queueServiceUri", "Functions host: queue endpoint"],
   ["AzureWebJobsStorage__tableServiceUri", "Functions host: table endpoint"],
-  // Read by the Functions host's Application Insights integration.
-  ["APPLICATIONINSIGHTS_CONNECTION_STRING", "Functions host: where telemetry goes"],
-  ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "Functions host: Entra authentication of telemetry (local auth is off)"],
+  // APPLICATIONINSIGHTS_CONNECTION_STRING and _AUTHENTICATION_STRING are read by the Functions host and by
+  // lib/telemetry, so they are declared in SETTINGS (set-by-infra) rather than here.
   // Read by the Functions host: no default landing page at / (routePrefix is empty).
   ["AzureWebJobsDisableHomepage", "Functions host: no default home page"],
 ]);

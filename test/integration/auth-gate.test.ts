@@ -222,6 +222,33 @@ describe("the token gate at /mcp", function () {
     }
   });
 
+  describe("never echoes a credential (WWW-Authenticate, the JSON body, the log)", () => {
+    const secretAlg = "sk-live-Hq7Fz0Lm3Xc9";
+    const cases: Array<[string, (standIn: EntraStandIn) => Promise<string>, string[]]> = [
+      ["a token sent without a scheme", (s) => s.mintAccessToken({ user: "alice" }), []],
+      ["an API key sent without a scheme", async () => "sk-live-51HqLyjF8c2Xc0nTzQ9wRk", []],
+      ["an API key after a scheme nobody registered", async () => "Token 9f8e7d6c5b4a39281706aa", []],
+      ["a credential with a blank in it", async () => "sk-live-4kq2Jd9s ghp_Zx81Qm0Lr5Tt", []],
+      ["a JWT whose alg is a secret", async (s) => `Bearer ${base64url.encode(JSON.stringify({ alg: secretAlg, typ: "JWT" }))}.${(await s.mintAccessToken()).split(".")[1]}.`, [secretAlg]],
+    ];
+    for (const [label, makeAuthorization, hidden] of cases) {
+      it(label, async () => {
+        const authorization = await makeAuthorization(standIn);
+        const answer = await post(kit, authorization);
+        assertInvalidToken(answer, kit);
+        // Every piece of the header that could identify the credential: its words, its JWT segments.
+        const pieces = [...authorization.split(/[\s.]+/).filter((piece) => piece.length >= 6 && piece !== "Bearer"), ...hidden];
+        assert.ok(pieces.length > 0);
+        const logs = kit.logs.text();
+        for (const piece of pieces) {
+          assert.ok(!answer.challenge!.includes(piece), `WWW-Authenticate repeats ${piece}: ${answer.challenge}`);
+          assert.ok(!answer.body.includes(piece), `the body repeats ${piece}: ${answer.body}`);
+          assert.ok(!logs.includes(piece), `the log repeats ${piece}`);
+        }
+      });
+    }
+  });
+
   it("refuses a token whose tid differs from its issuer's tenant, even with both tenants allowed", async () => {
     const multi = await startDirectKit(standIn, { ENTRA_TENANT_ID: "organizations", ENTRA_ALLOWED_TENANTS: `${DEV_TENANT_ID},${OTHER_TENANT_ID}` });
     try {

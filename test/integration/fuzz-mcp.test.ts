@@ -27,6 +27,8 @@ const METHODS = ["initialize", "ping", "tools/list", "tools/call", "resources/li
 interface Answer {
   readonly status: number;
   readonly body: string;
+  /** The WWW-Authenticate header, when there is one. */
+  readonly challenge: string | null;
   /** JSON-RPC messages in the body (JSON, or the data of SSE events). */
   readonly messages: Array<Record<string, unknown>>;
 }
@@ -52,7 +54,7 @@ async function post(url: URL, body: string | Uint8Array, headers: Record<string,
       // An error body that is not JSON is checked by the caller.
     }
   }
-  return { status: response.status, body: text, messages };
+  return { status: response.status, body: text, challenge: response.headers.get("www-authenticate"), messages };
 }
 
 /** No 5xx, no stack trace, and a refusal is one of the expected statuses. */
@@ -267,6 +269,29 @@ describe("/mcp under generated input", function () {
           assertClean(answer, authorization.slice(0, 80));
           assert.ok([400, 401, 431].includes(answer.status), `${answer.status} for ${JSON.stringify(authorization.slice(0, 80))}`);
           assert.ok(!hasResult(answer));
+        }),
+        fuzzParameters(200),
+      );
+    });
+
+    it("repeats no part of a refused credential, whatever its shape, in the challenge, the body or the log", async () => {
+      const word = fc.string({ unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), minLength: 10, maxLength: 60 });
+      const credentials = fc.oneof(
+        word,
+        fc.tuple(word, word).map(([scheme, secret]) => `${scheme} ${secret}`),
+        fc.tuple(fc.constantFrom("Token", "ApiKey", "sk-live", "Bearer", "Basic", "X"), word).map(([scheme, secret]) => `${scheme} ${secret}`),
+        fc.tuple(word, word).map(([first, second]) => `Bearer ${first} ${second}`),
+      );
+      await fc.assert(
+        fc.asyncProperty(credentials, async (authorization) => {
+          const answer = await post(gated.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: MODERN_META } }), { authorization, "mcp-protocol-version": "2026-07-28" });
+          assert.equal(answer.status, 401);
+          const logs = gated.logs.text();
+          for (const secret of authorization.split(" ").filter((piece) => piece.length >= 10)) {
+            assert.ok(!(answer.challenge ?? "").includes(secret), `WWW-Authenticate repeats ${secret}: ${answer.challenge}`);
+            assert.ok(!answer.body.includes(secret), `the body repeats ${secret}: ${answer.body}`);
+            assert.ok(!logs.includes(secret), `the log repeats ${secret}`);
+          }
         }),
         fuzzParameters(200),
       );

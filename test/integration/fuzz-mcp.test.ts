@@ -204,6 +204,36 @@ describe("/mcp under generated input", function () {
     );
   });
 
+  it("answers a list cursor or tool call field of any other type with -32602 and one line, never -32603", async () => {
+    const requests = fc.oneof(
+      fc.tuple(fc.constantFrom("tools/list", "resources/list", "resources/templates/list", "prompts/list"), anyJson).map(([method, cursor]) => ({ method, params: { cursor } as Record<string, unknown> })),
+      fc.tuple(anyJson, fc.option(anyJson, { nil: undefined })).map(([name, args]) => ({ method: "tools/call", params: { name, ...(args === undefined ? {} : { arguments: args }) } as Record<string, unknown> })),
+    );
+    await fc.assert(
+      fc.asyncProperty(requests, fc.constantFrom("2026-07-28", "2025-11-25"), async ({ method, params }, era) => {
+        const headers: Record<string, string> = { "mcp-protocol-version": era };
+        if (era === "2026-07-28") {
+          headers["mcp-method"] = method;
+          const name = params["name"];
+          if (typeof name === "string" && /^[\x21-\x7e]+$/.test(name)) headers["mcp-name"] = name;
+        }
+        const message = { jsonrpc: "2.0", id: 3, method, params: era === "2026-07-28" ? { ...params, _meta: MODERN_META } : params };
+        const answer = await post(kit.mcpUrl, JSON.stringify(message), headers);
+        assertClean(answer, JSON.stringify(message).slice(0, 200));
+        const error = answer.messages.find((item) => "error" in item)?.["error"] as { code: number; message: string } | undefined;
+        const { cursor, name, arguments: args } = params;
+        const notAnObject = (value: unknown): boolean => typeof value !== "object" || value === null || Array.isArray(value);
+        const wrongType = method === "tools/call" ? typeof name !== "string" || (args !== undefined && notAnObject(args)) : cursor !== undefined && typeof cursor !== "string";
+        if (wrongType) {
+          assert.equal(error?.code, -32602, `${JSON.stringify(message).slice(0, 200)}: ${answer.body.slice(0, 300)}`);
+          assert.ok(!error!.message.includes("\n"), error!.message);
+        }
+        if (error !== undefined) assert.notEqual(error.code, -32603, `${JSON.stringify(message).slice(0, 200)}: ${answer.body.slice(0, 300)}`);
+      }),
+      fuzzParameters(300),
+    );
+  });
+
   it("answers odd media types, protocol versions and routing headers without a 5xx", async () => {
     const headerSets = fc.record(
       {

@@ -10,6 +10,7 @@
  * A bad or missing setting throws a {@link ConfigError} naming the setting and
  * the expected form, at startup rather than on the first request.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_OBO_CACHE_MAX_BYTES, DEFAULT_OBO_CACHE_MAX_ENTRIES, DEFAULT_OBO_CACHE_TABLE_NAME } from "./cache/defaults.js";
 
@@ -215,6 +216,12 @@ export const SETTINGS = {
     description: "Port of the local host (default 7071). Not used in Azure.",
     azure: "local-only",
   },
+  BIND_ADDRESS: {
+    description:
+      "Address the local host (npm start) listens on: 'localhost' (the default: 127.0.0.1 and ::1, reachable from this machine only) " +
+      "or an IP address, e.g. 0.0.0.0 in a container whose port is published. Not used in Azure.",
+    azure: "local-only",
+  },
   WEBSITE_INSTANCE_ID: {
     description: "Set by Azure App Service / Functions; its presence means the app runs in Azure.",
     azure: "platform",
@@ -330,6 +337,8 @@ export interface KitConfig {
   readonly runningInAzure: boolean;
   /** Port of the local host. */
   readonly port: number;
+  /** Address the local host listens on: "localhost" (both loopback addresses) or an IP address. */
+  readonly bindAddress: string;
   /** The OBO result cache. */
   readonly cache: OboCacheSettings;
   /** Where secrets come from. */
@@ -451,9 +460,19 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     logLevel: parse("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]), read("LOG_LEVEL") ?? "info", "one of debug, info, warn, error"),
     runningInAzure,
     port: localPort,
+    bindAddress: readBindAddress(read("BIND_ADDRESS")),
     cache: readOboCacheSettings(read, runningInAzure),
     secrets: readSecretSettings(read),
   };
+}
+
+function readBindAddress(raw: string | undefined): string {
+  if (raw === undefined || raw.toLowerCase() === "localhost") return "localhost";
+  const address = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
+  if (isIP(address) === 0) {
+    throw new ConfigError("BIND_ADDRESS", `got ${JSON.stringify(raw)}, expected localhost (the default: this machine only) or an IP address such as 0.0.0.0 (every interface, in a container)`);
+  }
+  return address;
 }
 
 function checkDownstreamUrl(name: SettingName, raw: string | undefined, runningInAzure: boolean): void {

@@ -1,6 +1,7 @@
 /**
  * `npm start`: the function app on the local host at http://localhost:7071
- * (PORT overrides), signed in through the local Entra stand-in. No Azure
+ * (PORT overrides; it listens on the loopback addresses only unless
+ * BIND_ADDRESS says otherwise), signed in through the local Entra stand-in. No Azure
  * account and no Core Tools needed.
  *
  * Unless Entra settings are given (ENTRA_TENANT_ID / ENTRA_CLIENT_ID), the
@@ -63,13 +64,18 @@ async function main(): Promise<void> {
   const host = createLocalHost({
     endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
-  await host.listen(config.port);
+  await host.listen(config.port, config.bindAddress);
 
   const mcpUrl = config.mcpUrl.href;
   const signIn =
     config.authMode === "none"
       ? "none (AUTH_MODE=none): anyone who can reach this port can call the tools"
       : `${config.authMode} mode${local.services === undefined ? "" : `, through the local Entra stand-in at ${local.services.entra.origin}`}`;
+  const loopbackOnly = config.bindAddress === "localhost" || isLoopbackAddress(config.bindAddress);
+  const listening =
+    config.bindAddress === "localhost"
+      ? "127.0.0.1 and ::1 (this machine only; BIND_ADDRESS=0.0.0.0 to serve other machines, e.g. from a container)"
+      : `${config.bindAddress}${loopbackOnly ? " (this machine only)" : isUnspecifiedAddress(config.bindAddress) ? " (every interface)" : ""}`;
   const users = local.services === undefined ? [] : ["  Dev users      " + Object.values(DEV_USERS).filter((u) => u.upn.endsWith("contoso.example")).map((u) => u.alias).join(", ") + " (pick one on the stand-in's sign-in page)"];
   console.log(
     [
@@ -77,7 +83,9 @@ async function main(): Promise<void> {
       "MCP Functions Kit is running locally.",
       "",
       `  MCP endpoint   ${mcpUrl}`,
+      `  Listening on   ${listening}`,
       `  Sign-in        ${signIn}`,
+      ...(config.authMode === "none" && !loopbackOnly ? ["  WARNING        AUTH_MODE=none on an address other machines can reach: anyone who reaches it can call the tools"] : []),
       ...users,
       `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
       "",
@@ -105,6 +113,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || /^127\./.test(address);
+}
+
+function isUnspecifiedAddress(address: string): boolean {
+  return address === "0.0.0.0" || address === "::";
 }
 
 main().catch((error: unknown) => {

@@ -40,8 +40,14 @@ export interface LocalHostOptions {
 }
 
 export interface LocalHost {
+  /** The server on the first (or only) address; `localhost` adds a second one for ::1, serving the same handlers. */
   readonly server: Server;
-  /** Starts listening; resolves with the base URL (`http://localhost:7071`). */
+  /**
+   * Starts listening; resolves with the base URL (`http://localhost:7071`).
+   * `hostname` "localhost" means both loopback addresses, 127.0.0.1 and ::1
+   * (::1 only where the machine has IPv6), on one port: clients resolve the
+   * name to either. Without a hostname, Node's default: every interface.
+   */
   listen(port: number, hostname?: string): Promise<URL>;
   /** Stops accepting connections, waits up to `graceMs` for in-flight requests, then closes the rest. */
   close(graceMs?: number): Promise<void>;
@@ -77,7 +83,7 @@ export function createLocalHost(options: LocalHostOptions): LocalHost {
     return { endpoint, compiled: compileRoute(endpoint.route), methods: new Set(endpoint.methods.map((method) => method.toUpperCase())) };
   });
 
-  const server = createServer((incoming, outgoing) => {
+  const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     const started = performance.now();
     outgoing.on("finish", () => {
       log(`${incoming.method} ${withoutQueryValues(incoming.url)} ${outgoing.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
@@ -87,32 +93,60 @@ export function createLocalHost(options: LocalHostOptions): LocalHost {
       if (!outgoing.headersSent) outgoing.writeHead(500).end();
       else outgoing.destroy();
     });
-  });
+  };
+  const server = createServer(handle);
+  const servers: Server[] = [server];
 
   return {
     server,
-    listen(port, hostname) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, hostname, () => {
-          server.off("error", reject);
-          const address = server.address() as AddressInfo;
-          resolve(new URL(`http://localhost:${address.port}`));
-        });
-      });
+    async listen(port, hostname) {
+      const bound = await listenOn(server, port, hostname === "localhost" ? "127.0.0.1" : hostname);
+      if (hostname === "localhost") {
+        const ipv6 = createServer(handle);
+        ipv6.keepAliveTimeout = server.keepAliveTimeout;
+        try {
+          await listenOn(ipv6, bound, "::1");
+          servers.push(ipv6);
+        } catch (error) {
+          // A machine (or container) without IPv6 has no ::1; 127.0.0.1 alone serves it.
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== "EADDRNOTAVAIL" && code !== "EAFNOSUPPORT") {
+            await new Promise<void>((done) => server.close(() => done()));
+            throw error;
+          }
+        }
+      }
+      return new URL(`http://localhost:${bound}`);
     },
-    close(graceMs = 2000) {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+    async close(graceMs = 2000) {
+      await Promise.all(servers.map((each) => closeGracefully(each, graceMs)));
     },
   };
+}
+
+/** Listens on `port` (0: any) at `hostname`; resolves with the port bound. */
+function listenOn(server: Server, port: number, hostname: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Stops accepting connections, waits up to `graceMs` for in-flight requests, then closes the rest. */
+function closeGracefully(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 async function serve(

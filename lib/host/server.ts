@@ -17,7 +17,8 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import azureFunctions, { type HttpHandler, type HttpMethod, type HttpResponseInit } from "@azure/functions";
 import { serialize as serializeCookie } from "cookie";
-import { StreamingHttpRequest, requestUrl, toNativeRequest } from "./request.js";
+import { mayHaveBody, StreamingHttpRequest, requestUrl, toNativeRequest } from "./request.js";
+import { RequestBody } from "./request-body.js";
 import { compileRoute, type CompiledRoute, type RouteParams } from "./routes.js";
 
 /** One HTTP-triggered function: what `app.http` registers and the local host serves. */
@@ -182,7 +183,8 @@ async function serve(
   outgoing.on("close", () => {
     if (!outgoing.writableFinished) aborted.abort();
   });
-  const request = new StreamingHttpRequest(toNativeRequest(incoming, url, aborted.signal), matched.params);
+  const body = mayHaveBody(incoming) ? new RequestBody(incoming) : undefined;
+  const request = new StreamingHttpRequest(toNativeRequest(incoming, url, aborted.signal, body), matched.params);
   const invocation = new InvocationContext({
     invocationId: randomUUID(),
     functionName: matched.route.endpoint.name,
@@ -195,9 +197,11 @@ async function serve(
   } catch (error) {
     // The Functions host answers an unhandled exception with an empty 500.
     invocation.error(`Unhandled exception in ${matched.route.endpoint.name}: ${error instanceof Error ? error.message : String(error)}`);
+    body?.settle(outgoing);
     outgoing.writeHead(500, { "Content-Length": "0" }).end();
     return;
   }
+  body?.settle(outgoing);
   await writeResponse(result instanceof HttpResponse ? result : new HttpResponse(result ?? {}), outgoing, aborted.signal);
 }
 

@@ -130,7 +130,8 @@ function staticCapabilities(definition: McpServerDefinition): ServerCapabilities
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
   const schemas = schemasOf(tool);
   const outputSchema = schemas.outputObject;
-  const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource);
+  const scopeChallenge = (tool.requires?.scopes ?? []).length === 0 || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires!, auth.resource);
+  const requiredRoles = auth.resource === undefined ? [] : (tool.requires?.roles ?? []);
   server.registerTool(
     tool.name,
     {
@@ -151,6 +152,8 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
           timeoutMs,
           () => new ToolError(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`),
           async (signal) => {
+            const missingRoles = missingRolesError(requiredRoles, validatedTokenOf(ctx.http?.authInfo));
+            if (missingRoles !== undefined) throw missingRoles;
             const base = toolContext(log, ctx, signal);
             const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal, services: auth.services });
             return tool.run(args as Record<string, unknown>, { ...needs, ...base });
@@ -197,25 +200,38 @@ function isCallToolResult(value: unknown): value is CallToolResult {
 }
 
 /**
- * The SDK's per-tool scope challenge for `requires`: a caller lacking a scope
- * or role gets 403 `insufficient_scope` naming every scope the tool needs.
+ * The SDK's per-tool scope challenge for `requires.scopes`: a caller lacking
+ * a scope gets 403 `insufficient_scope` naming every scope the tool needs,
+ * which a client can act on by asking for them. App roles are not part of
+ * it (see {@link missingRolesError}).
  */
 function requirementsChallenge(requires: ToolRequirements, resource: ProtectedResource): ScopeChallengeHandler {
   const requiredScopes = requires.scopes ?? [];
-  const requiredRoles = requires.roles ?? [];
   const allScopes = [...new Set([...resource.baseScopes, ...requiredScopes.map((name) => resource.clientScope(name))])] as [string, ...string[]];
   return ({ authInfo }) => {
     const token = validatedTokenOf(authInfo);
     if (token === undefined) return undefined;
     const missingScopes = requiredScopes.filter((name) => !token.scopes.includes(name));
-    const missingRoles = requiredRoles.filter((role) => !token.roles.includes(role));
-    if (missingScopes.length === 0 && missingRoles.length === 0) return undefined;
-    const lacking = [
-      ...(missingScopes.length === 0 ? [] : [`the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}`]),
-      ...(missingRoles.length === 0 ? [] : [`the app role${missingRoles.length > 1 ? "s" : ""} ${missingRoles.join(", ")} (an administrator assigns roles)`]),
-    ];
-    return { scopes: allScopes, errorDescription: `This tool needs ${lacking.join(" and ")}.` };
+    if (missingScopes.length === 0) return undefined;
+    return { scopes: allScopes, errorDescription: `This tool needs the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}.` };
   };
+}
+
+/**
+ * A tool error naming the app roles of `requires.roles` the caller lacks, or
+ * `undefined`. A missing role is not a scope: no client can get it by asking
+ * for more at sign-in (a 403 `insufficient_scope` would only send it round
+ * asking again for the scopes it has); an administrator assigns it, so the
+ * user is told so.
+ */
+function missingRolesError(requiredRoles: readonly string[], token: ReturnType<typeof validatedTokenOf>): ToolError | undefined {
+  if (token === undefined) return undefined;
+  const missing = requiredRoles.filter((role) => !token.roles.includes(role));
+  if (missing.length === 0) return undefined;
+  const roles = `the app role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`;
+  return new ToolError(
+    `This tool needs ${roles}, which your account does not have. An administrator assigns app roles to users in Entra ID (Enterprise applications, this app, Users and groups); sign in again afterwards.`,
+  );
 }
 
 function failure(log: Logger, toolName: string, error: unknown): CallToolResult {

@@ -48,6 +48,16 @@ const writer = defineTool({
   },
 });
 
+const adminWriter = defineTool({
+  name: "admin_writer",
+  description: "Needs the orders.write scope and the Tools.Admin app role",
+  input: {},
+  requires: { scopes: ["orders.write"], roles: ["Tools.Admin"] },
+  async run() {
+    return "admin written";
+  },
+});
+
 const claimsProbe = defineTool({
   name: "claims_probe",
   description: "Reports what its claim() and accessToken() needs received",
@@ -125,7 +135,7 @@ async function startDirectKit(standIn: EntraStandIn, env: Record<string, string>
       ENTRA_JWKS_COOLDOWN_SECONDS: "0.3",
       ...env,
     },
-    server: { name: "gate-test", version: "1", tools: [whoami, adminOnly, writer, claimsProbe, needsMissingClaim] },
+    server: { name: "gate-test", version: "1", tools: [whoami, adminOnly, writer, adminWriter, claimsProbe, needsMissingClaim] },
   });
 }
 
@@ -354,13 +364,28 @@ describe("the token gate at /mcp", function () {
       assert.equal(granted.status, 200);
     });
 
-    it("answers 403 for a user without the required app role, and serves one who has it", async () => {
+    it("answers a user without the required app role with a tool error naming the role, not a scope challenge, and serves one who has it", async () => {
       const bob = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "bob" })}`, "admin_only");
-      assert.equal(bob.status, 403);
-      assert.match(bob.challenge ?? "", /app role Tools\.Admin/);
+      assert.equal(bob.status, 200, bob.body);
+      assert.equal(bob.challenge, null, "no WWW-Authenticate: asking for scopes again would not give bob the role");
+      const result = (JSON.parse(bob.body) as { result: { isError?: boolean; content: Array<{ text: string }> } }).result;
+      assert.equal(result.isError, true);
+      assert.match(result.content[0]!.text, /^This tool needs the app role Tools\.Admin, which your account does not have\. An administrator assigns app roles/);
+      assert.doesNotMatch(bob.body, /mcp\.access|insufficient_scope|admin ok/);
       const alice = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "alice" })}`, "admin_only");
       assert.equal(alice.status, 200, alice.body);
       assert.match(alice.body, /admin ok/);
+    });
+
+    it("keeps the scope challenge for a tool that needs a scope and a role, naming only scopes", async () => {
+      const token = await standIn.mintAccessToken({ user: "bob", scopes: ["mcp.access"] });
+      const answer = await post(kit, `Bearer ${token}`, "admin_writer");
+      assert.equal(answer.status, 403, answer.body);
+      assert.match(answer.challenge ?? "", new RegExp(`error="insufficient_scope", error_description="This tool needs the scope orders\\.write\\."`));
+      assert.doesNotMatch(answer.challenge ?? "", /role/);
+      const withScope = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "bob", scopes: ["mcp.access", "orders.write"] })}`, "admin_writer");
+      assert.equal(withScope.status, 200, withScope.body);
+      assert.match(withScope.body, /needs the app role Tools\.Admin/);
     });
   });
 

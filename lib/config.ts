@@ -108,7 +108,7 @@ export const SETTINGS = {
     azure: "optional",
   },
   ORDERS_API_URL: {
-    description: "URL of the custom downstream API the list_orders example tool calls (unset: the tool says it is not configured; the fake orders API under npm start).",
+    description: "URL of the custom downstream API the list_orders example tool calls; the tool is offered only when this is set (the fake orders API under npm start).",
     azure: "optional",
   },
   KEY_VAULT_URL: {

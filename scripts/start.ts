@@ -18,7 +18,6 @@ import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
-import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
 
@@ -60,6 +59,8 @@ async function main(): Promise<void> {
   // What the environment already sets wins.
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
   const config = loadConfig(process.env);
+  // Imported only now: tools/index.ts decides from the environment which examples to offer.
+  const { serverInfo, tools } = await import("../tools/index.js");
   const log = createLogger(config.logLevel, consoleSink);
   const host = createLocalHost({
     endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),

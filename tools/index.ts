@@ -16,4 +16,14 @@ export const serverInfo = {
   instructions: "Example tools of MCP Functions Kit.",
 };
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, listOrders];
+/**
+ * `list_orders` calls the Contoso Orders API, which exists only as the local
+ * fake (`npm start` sets ORDERS_API_URL to it): it is offered only where
+ * ORDERS_API_URL names an orders API. Offered everywhere, its scope
+ * (api://contoso-orders/Orders.Read) would be asked of Entra at every
+ * sign-in, and a tenant without that API refuses the sign-in (AADSTS500011).
+ * Gate your own examples of an API that not every deployment has the same way.
+ */
+const ordersExamples: readonly AnyTool[] = process.env["ORDERS_API_URL"] ? [listOrders] : [];
+
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, ...ordersExamples];

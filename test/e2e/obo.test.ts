@@ -16,6 +16,8 @@ import { startKit, type RunningKit } from "../support/kit.js";
 import { callTool } from "../support/mcp-calls.js";
 import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
+import listOrders from "../../tools/list-orders.js";
+import { serverInfo, tools } from "../../tools/index.js";
 
 /** A tools/call as a 2025-11-25 client sends it (after its initialize), with its HTTP answer. */
 async function legacyToolCall(mcpUrl: URL | string, token: string, name: string): Promise<{ status: number; challenge: string | null; body: string }> {
@@ -60,7 +62,8 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
     // The example tools read their downstream URLs from the environment when they run.
     process.env["GRAPH_BASE_URL"] = graph.graphBaseUrl;
     process.env["ORDERS_API_URL"] = graph.ordersUrl;
-    kit = await startProxyKit(standIn);
+    // list_orders is offered where ORDERS_API_URL is set (tools/index.ts), which this process did not know when it loaded the list.
+    kit = await startProxyKit(standIn, { server: { ...serverInfo, tools: [...tools.filter((tool) => tool !== listOrders), listOrders] } });
   });
   after(async () => {
     delete process.env["GRAPH_BASE_URL"];

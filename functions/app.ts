@@ -45,7 +45,7 @@ export function createEndpoints(app: AppContext): HostedEndpoint[] {
           challenges: auth.challenges,
           secrets,
           log: app.log,
-          serverName: app.server.name,
+          serverName: app.config.serverDisplayName ?? app.server.title ?? app.server.name,
           downstreamScopes: downstreamScopesOf(app.server.tools),
         })
       : undefined;

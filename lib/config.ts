@@ -13,6 +13,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_OBO_CACHE_MAX_BYTES, DEFAULT_OBO_CACHE_MAX_ENTRIES, DEFAULT_OBO_CACHE_TABLE_NAME } from "./cache/defaults.js";
+import { disguisingCharacterIn } from "./oauth/display-text.js";
 
 /** Thrown when a setting is missing or malformed. `setting` names it. */
 export class ConfigError extends Error {
@@ -135,6 +136,11 @@ export const SETTINGS = {
   ENTRA_CLIENT_SECRET: {
     description: "The app registration's client secret when APP_CREDENTIAL=secret and secrets come from the environment (local development).",
     azure: "local-only",
+  },
+  SERVER_DISPLAY_NAME: {
+    description:
+      "The server's name on the consent page, e.g. 'Contoso HR tools' (at most 80 characters). Default: the title of the server definition (serverInfo in tools/index.ts), else its name.",
+    azure: "optional",
   },
   OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: {
     description:
@@ -343,6 +349,8 @@ export interface KitConfig {
   readonly cache: OboCacheSettings;
   /** Where secrets come from. */
   readonly secrets: SecretSettings;
+  /** SERVER_DISPLAY_NAME: what the consent page calls this server; absent: the server definition's title or name. */
+  readonly serverDisplayName?: string;
 }
 
 const LOOPBACK_HOSTNAMES = ["localhost", "127.0.0.1", "[::1]"];
@@ -463,7 +471,18 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     bindAddress: readBindAddress(read("BIND_ADDRESS")),
     cache: readOboCacheSettings(read, runningInAzure),
     secrets: readSecretSettings(read),
+    ...displayName(read("SERVER_DISPLAY_NAME")),
   };
+}
+
+function displayName(raw: string | undefined): { serverDisplayName?: string } {
+  if (raw === undefined) return {};
+  if ([...raw].length > 80) throw new ConfigError("SERVER_DISPLAY_NAME", `is ${[...raw].length} characters long, expected at most 80`);
+  const disguising = disguisingCharacterIn(raw);
+  if (disguising !== undefined) {
+    throw new ConfigError("SERVER_DISPLAY_NAME", `contains ${disguising}, an invisible, control or text-direction character; the consent page shows this name to users, so it may hold none`);
+  }
+  return { serverDisplayName: raw };
 }
 
 function readBindAddress(raw: string | undefined): string {

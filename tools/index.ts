@@ -12,6 +12,8 @@ import whoami from "./whoami.js";
 /** What clients see in `serverInfo`. */
 export const serverInfo = {
   name: "mcp-functions-kit",
+  /** What people see: clients' UIs and the consent page (SERVER_DISPLAY_NAME overrides it there). */
+  title: "MCP Functions Kit",
   version: "0.1.0",
   instructions: "Example tools of MCP Functions Kit.",
 };

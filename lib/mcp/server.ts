@@ -29,6 +29,8 @@ import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type To
 export interface McpServerDefinition {
   /** Server name reported to clients. */
   readonly name: string;
+  /** Human-readable name for clients' UIs and the consent page (MCP `serverInfo.title`); SERVER_DISPLAY_NAME overrides it on the consent page. */
+  readonly title?: string;
   /** Server version reported to clients. */
   readonly version: string;
   /** Optional guidance for the model on how to use the server's tools. */
@@ -98,7 +100,7 @@ export function downstreamScopesOf(tools: readonly AnyTool[]): string[] {
 /** Creates the server instance for one request. */
 export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment): McpServer {
   const server = new McpServer(
-    { name: definition.name, version: definition.version },
+    { name: definition.name, version: definition.version, ...(definition.title === undefined ? {} : { title: definition.title }) },
     {
       capabilities: staticCapabilities(definition),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),

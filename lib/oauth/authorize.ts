@@ -9,6 +9,7 @@
  * RFC 6749 redirects.
  */
 import type { WebHandler } from "../http.js";
+import { downstreamGrant } from "./api-names.js";
 import { hasApproval } from "./approvals.js";
 import { UnknownClientError, type OAuthClient } from "./clients.js";
 import { redirectToClient } from "./errors.js";
@@ -121,11 +122,7 @@ function describeGrants(facade: Facade, scopes: readonly string[]): string[] {
   const grants = scopes.map((scope, index) =>
     index === 0 && scope === facade.api.names[0] ? `Use the tools of ${facade.serverName} as you (${scope})` : `Use ${facade.serverName} with the permission ${scope}`,
   );
-  for (const scope of facade.downstreamScopes) {
-    const match = /^(https?:\/\/[^/]+|api:\/\/[^/]+)\/(.+)$/.exec(scope);
-    const service = match?.[1] === "https://graph.microsoft.com" ? "Microsoft Graph" : (match?.[1] ?? "another service");
-    grants.push(`Let its tools call ${service} as you (${match?.[2] ?? scope})`);
-  }
+  for (const scope of facade.downstreamScopes) grants.push(downstreamGrant(scope));
   grants.push("Stay signed in until you sign out or the access expires");
   return grants;
 }

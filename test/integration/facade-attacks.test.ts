@@ -267,6 +267,24 @@ describe("the facade refuses attacks", function () {
       assert.match(html, /mcp\.access/);
     });
 
+    it("names this server by its display name, not its package name, and downstream APIs in words", async () => {
+      const url = authorizeUrl(kit, { response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256" });
+      const html = await (await fetch(url)).text();
+      assert.match(html, /<h1>Allow access to MCP Functions Kit\?<\/h1>/, "serverInfo.title by default");
+      assert.doesNotMatch(html, /mcp-functions-kit/);
+      assert.match(html, /Let its tools use Microsoft Graph as you, to read your profile \(User\.Read\)/);
+      assert.doesNotMatch(html, /graph\.microsoft\.com/);
+
+      const named = await startProxyKit(standIn, { env: { SEALING_KEYRING: KEYRING, SERVER_DISPLAY_NAME: "Contoso HR & Payroll tools" } });
+      try {
+        const renamed = await (await fetch(authorizeUrl(named, { response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256" }))).text();
+        assert.match(renamed, /<h1>Allow access to Contoso HR &#38; Payroll tools\?<\/h1>/, "SERVER_DISPLAY_NAME, escaped");
+        assert.match(renamed, /wants to use Contoso HR &#38; Payroll tools as you/);
+      } finally {
+        await named.close();
+      }
+    });
+
     for (const [label, headers] of [
       ["a foreign Origin", { origin: "https://evil.example" }],
       ["Sec-Fetch-Site: cross-site", { origin: "null", "sec-fetch-site": "cross-site" }],

@@ -48,6 +48,8 @@ describe("configuration", () => {
       [{ PORT: "70000" }, "PORT", /port number/],
       [{ BIND_ADDRESS: "my-laptop" }, "BIND_ADDRESS", /expected localhost .* or an IP address such as 0\.0\.0\.0/],
       [{ BIND_ADDRESS: "0.0.0.0:7071" }, "BIND_ADDRESS", /an IP address/],
+      [{ SERVER_DISPLAY_NAME: "Contoso \u202Eslooт" }, "SERVER_DISPLAY_NAME", /contains U\+202E, an invisible, control or text-direction character/],
+      [{ SERVER_DISPLAY_NAME: "x".repeat(81) }, "SERVER_DISPLAY_NAME", /at most 80/],
       [{ MCP_MAX_BODY_BYTES: "-1" }, "MCP_MAX_BODY_BYTES", /positive number of bytes/],
       [{ MCP_MAX_BODY_BYTES: "lots" }, "MCP_MAX_BODY_BYTES", /positive number of bytes/],
       [{ MCP_ALLOWED_HOSTS: "https://contoso.example" }, "MCP_ALLOWED_HOSTS", /host name/],

@@ -92,7 +92,8 @@ async function main(): Promise<void> {
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,
-      "  MCP Inspector  npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL above" + (config.authMode === "none" ? "" : ", then Open Auth Settings → Quick OAuth Flow"),
+      `  MCP Inspector  npx @modelcontextprotocol/inspector@latest --server-url ${mcpUrl}   (Node 22.19+; switch the server on` +
+        (config.authMode === "none" ? ")" : ", then Allow and sign in in the browser)"),
       ...(local.services === undefined
         ? []
         : [`  A token        ${process.env["DEV_ENTRA_PORT"] ? `DEV_ENTRA_PORT=${process.env["DEV_ENTRA_PORT"]} ` : ""}npm run token -- alice   (prints an access token for curl as its last line)`]),

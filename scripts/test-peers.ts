@@ -177,7 +177,7 @@ function installHint(machine: Machine, missing: readonly TestPeer[]): string {
   const variables = missing.map((peer) => peer.pathVariable).join(" / ");
   const how =
     machine.platform === "linux"
-      ? `install ${missing.length > 1 ? "them" : "it"}: sudo apt-get install ${missing.map((peer) => peer.debianPackage).join(" ")} (Debian, Ubuntu; npm test does this itself when run as root)`
+      ? `install ${missing.length > 1 ? "them" : "it"}: sudo apt-get install ${missing.map((peer) => peer.debianPackage).join(" ")} (Debian; npm test does this itself when run as root)`
       : machine.platform === "darwin"
         ? `install ${missing.length > 1 ? "them" : "it"} (brew install redis; Chromium or Google Chrome)`
         : "install Redis and Chromium (or Google Chrome)";

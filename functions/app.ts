@@ -46,7 +46,7 @@ export function createEndpoints(app: AppContext): HostedEndpoint[] {
           tokens: auth.tokens,
           secrets,
           log: app.log,
-          serverName: app.server.name,
+          serverName: app.config.serverDisplayName ?? app.server.title ?? app.server.name,
           downstreamScopes,
         })
       : undefined;

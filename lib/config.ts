@@ -10,8 +10,10 @@
  * A bad or missing setting throws a {@link ConfigError} naming the setting and
  * the expected form, at startup rather than on the first request.
  */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_OBO_CACHE_MAX_BYTES, DEFAULT_OBO_CACHE_MAX_ENTRIES, DEFAULT_OBO_CACHE_TABLE_NAME } from "./cache/defaults.js";
+import { disguisingCharacterIn } from "./oauth/display-text.js";
 
 /** Thrown when a setting is missing or malformed. `setting` names it. */
 export class ConfigError extends Error {
@@ -119,7 +121,7 @@ export const SETTINGS = {
     azure: "optional",
   },
   ORDERS_API_URL: {
-    description: "URL of the custom downstream API the list_orders example tool calls (unset: the tool says it is not configured; the fake orders API under npm start).",
+    description: "URL of the custom downstream API the list_orders example tool calls; the tool is offered only when this is set (the fake orders API under npm start).",
     azure: "optional",
   },
   KEY_VAULT_URL: {
@@ -146,6 +148,11 @@ export const SETTINGS = {
   ENTRA_CLIENT_SECRET: {
     description: "The app registration's client secret when APP_CREDENTIAL=secret and secrets come from the environment (local development).",
     azure: "local-only",
+  },
+  SERVER_DISPLAY_NAME: {
+    description:
+      "The server's name on the consent page, e.g. 'Contoso HR tools' (at most 80 characters). Default: the title of the server definition (serverInfo in tools/index.ts), else its name.",
+    azure: "optional",
   },
   OAUTH_CIMD_ALLOWED_PRIVATE_HOSTS: {
     description:
@@ -269,6 +276,12 @@ export const SETTINGS = {
   },
   PORT: {
     description: "Port of the local host (default 7071). Not used in Azure.",
+    azure: "local-only",
+  },
+  BIND_ADDRESS: {
+    description:
+      "Address the local host (npm start) listens on: 'localhost' (the default: 127.0.0.1 and ::1, reachable from this machine only) " +
+      "or an IP address, e.g. 0.0.0.0 in a container whose port is published. Not used in Azure.",
     azure: "local-only",
   },
   WEBSITE_INSTANCE_ID: {
@@ -400,12 +413,16 @@ export interface KitConfig {
   readonly runningInAzure: boolean;
   /** Port of the local host. */
   readonly port: number;
+  /** Address the local host listens on: "localhost" (both loopback addresses) or an IP address. */
+  readonly bindAddress: string;
   /** The OBO result cache. */
   readonly cache: OboCacheSettings;
   /** Where secrets come from. */
   readonly secrets: SecretSettings;
   /** Where traces and metrics go (lib/telemetry). */
   readonly telemetry: TelemetrySettings;
+  /** SERVER_DISPLAY_NAME: what the consent page calls this server; absent: the server definition's title or name. */
+  readonly serverDisplayName?: string;
 }
 
 /** Where the kit's traces and metrics go; `off` loads nothing of OpenTelemetry. */
@@ -539,10 +556,31 @@ export function loadConfig(env: Environment = process.env): KitConfig {
     logLevel: parse("LOG_LEVEL", z.enum(["debug", "info", "warn", "error"]), read("LOG_LEVEL") ?? "info", "one of debug, info, warn, error"),
     runningInAzure,
     port: localPort,
+    bindAddress: readBindAddress(read("BIND_ADDRESS")),
     cache: readOboCacheSettings(read, runningInAzure),
     secrets: readSecretSettings(read),
     telemetry: readTelemetrySettings(read, runningInAzure),
+    ...displayName(read("SERVER_DISPLAY_NAME")),
   };
+}
+
+function displayName(raw: string | undefined): { serverDisplayName?: string } {
+  if (raw === undefined) return {};
+  if ([...raw].length > 80) throw new ConfigError("SERVER_DISPLAY_NAME", `is ${[...raw].length} characters long, expected at most 80`);
+  const disguising = disguisingCharacterIn(raw);
+  if (disguising !== undefined) {
+    throw new ConfigError("SERVER_DISPLAY_NAME", `contains ${disguising}, an invisible, control or text-direction character; the consent page shows this name to users, so it may hold none`);
+  }
+  return { serverDisplayName: raw };
+}
+
+function readBindAddress(raw: string | undefined): string {
+  if (raw === undefined || raw.toLowerCase() === "localhost") return "localhost";
+  const address = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
+  if (isIP(address) === 0) {
+    throw new ConfigError("BIND_ADDRESS", `got ${JSON.stringify(raw)}, expected localhost (the default: this machine only) or an IP address such as 0.0.0.0 (every interface, in a container)`);
+  }
+  return address;
 }
 
 function checkDownstreamUrl(name: SettingName, raw: string | undefined, runningInAzure: boolean): void {

@@ -3,8 +3,9 @@
  *
  * Every log line is an event name plus fields. Before a line is written, field
  * values are redacted: fields whose names mark them as credentials are replaced
- * whole, and anything shaped like a JWT or a bearer token is masked wherever it
- * appears in a string. The sink decides the format (JSON in Azure via the
+ * whole, anything shaped like a JWT or a bearer token is masked wherever it
+ * appears in a string, and so is the value of an Authorization header written
+ * into a string, whatever its shape. The sink decides the format (JSON in Azure via the
  * Functions logger, one readable line locally).
  */
 import type { LogLevel } from "./config.js";
@@ -31,10 +32,14 @@ const SECRET_FIELD = /(token|secret|password|assertion|authorization|cookie|code
 // with \`alg: dir\` (header..iv.ciphertext.tag), whose second segment is always empty.
 const JWT_LIKE = /\beyJ[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*){2,4}/g;
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+// An Authorization (or Proxy-Authorization) header written into a string: a header line, a JSON or
+// JavaScript member, a key=value pair. Its whole value goes, whatever its shape (a bare API key, an
+// unknown scheme, several words): quoted values to their closing quote, others to the end of the line.
+const AUTHORIZATION_VALUE = /\b((?:proxy-)?authorization)(["']?[ \t]*[:=][ \t]*)(?:"(?:[^"\\\r\n]|\\.)*"?|'[^'\r\n]*'?|[^\r\n]+)/gi;
 
-/** Masks token-shaped substrings of `text`. */
+/** Masks token-shaped substrings of `text`, and the value of any Authorization header written in it. */
 export function redactText(text: string): string {
-  return text.replace(JWT_LIKE, "[redacted-jwt]").replace(BEARER, "$1 [redacted]");
+  return text.replace(JWT_LIKE, "[redacted-jwt]").replace(BEARER, "$1 [redacted]").replace(AUTHORIZATION_VALUE, "$1$2[redacted]");
 }
 
 /** Redacts a value for logging: credential-named fields are dropped, strings masked, errors reduced to name, message, code and stack. */

@@ -42,7 +42,7 @@ import { CimdServer, validDocument } from "../test/support/cimd-server.js";
 import { startDefaultStandIn } from "../test/support/entra.js";
 import { facadeBrowser, startProxyKit } from "../test/support/facade.js";
 import { freePort, type RunningKit } from "../test/support/kit.js";
-import { findNode22 } from "./node22.js";
+import { ensureNode22 } from "./node22.js";
 
 /** Repository root: this file runs from dist/scripts/. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
       "This process must trust the development certificate of the Entra stand-in: run it as `node dist/scripts/with-dev-tls.js node dist/scripts/conformance-authorization.js`.",
     );
   }
-  const node22 = findNode22();
+  const node22 = ensureNode22();
   rmSync(RESULTS, { recursive: true, force: true });
   mkdirSync(RESULTS, { recursive: true });
 

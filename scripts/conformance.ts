@@ -27,7 +27,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../lib/config.js";
 import { startConformanceServer } from "../test/conformance/server.js";
-import { findNode22 } from "./node22.js";
+import { ensureNode22 } from "./node22.js";
 
 /** Repository root: this file runs from dist/scripts/. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -66,7 +66,7 @@ interface RunOutcome {
 
 async function main(): Promise<number> {
   const started = performance.now();
-  const node22 = findNode22();
+  const node22 = ensureNode22();
   rmSync(RESULTS, { recursive: true, force: true });
   mkdirSync(RESULTS, { recursive: true });
 

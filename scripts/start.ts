@@ -1,6 +1,7 @@
 /**
  * `npm start`: the function app on the local host at http://localhost:7071
- * (PORT overrides), signed in through the local Entra stand-in. No Azure
+ * (PORT overrides; it listens on the loopback addresses only unless
+ * BIND_ADDRESS says otherwise), signed in through the local Entra stand-in. No Azure
  * account and no Core Tools needed.
  *
  * Unless Entra settings are given (ENTRA_TENANT_ID / ENTRA_CLIENT_ID), the
@@ -18,7 +19,6 @@ import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
 import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
-import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
 
@@ -74,12 +74,14 @@ async function main(): Promise<void> {
   // What the environment already sets wins.
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
   const config = loadConfig(process.env);
+  // Imported only now: tools/index.ts decides from the environment which examples to offer.
+  const { serverInfo, tools } = await import("../tools/index.js");
   const log = createLogger(config.logLevel, consoleSink);
   void startTelemetry(config.telemetry, log);
   const host = createLocalHost({
     endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
-  await host.listen(config.port);
+  await host.listen(config.port, config.bindAddress);
 
   const mcpUrl = config.mcpUrl.href;
   const signIn =
@@ -88,6 +90,11 @@ async function main(): Promise<void> {
       : `${config.authMode} mode${local.services === undefined ? "" : `, through the local Entra stand-in at ${local.services.entra.origin}`}`;
   // The stand-in's own commands must reach it on the port it really listens on.
   const entraPortPrefix = local.services === undefined || !process.env["DEV_ENTRA_PORT"] ? "" : `DEV_ENTRA_PORT=${local.services.entra.port} `;
+  const loopbackOnly = config.bindAddress === "localhost" || isLoopbackAddress(config.bindAddress);
+  const listening =
+    config.bindAddress === "localhost"
+      ? "127.0.0.1 and ::1 (this machine only; BIND_ADDRESS=0.0.0.0 to serve other machines, e.g. from a container)"
+      : `${config.bindAddress}${loopbackOnly ? " (this machine only)" : isUnspecifiedAddress(config.bindAddress) ? " (every interface)" : ""}`;
   const users = local.services === undefined ? [] : ["  Dev users      " + Object.values(DEV_USERS).filter((u) => u.upn.endsWith("contoso.example")).map((u) => u.alias).join(", ") + " (pick one on the stand-in's sign-in page)"];
   console.log(
     [
@@ -95,14 +102,17 @@ async function main(): Promise<void> {
       "MCP Functions Kit is running locally.",
       "",
       `  MCP endpoint   ${mcpUrl}`,
+      `  Listening on   ${listening}`,
       `  Sign-in        ${signIn}`,
+      ...(config.authMode === "none" && !loopbackOnly ? ["  WARNING        AUTH_MODE=none on an address other machines can reach: anyone who reaches it can call the tools"] : []),
       ...users,
       `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
       `  Telemetry      ${telemetryLine(config.telemetry)}`,
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,
-      "  MCP Inspector  npx @modelcontextprotocol/inspector, transport Streamable HTTP, URL above" + (config.authMode === "none" ? "" : ", then Open Auth Settings → Quick OAuth Flow"),
+      `  MCP Inspector  npx @modelcontextprotocol/inspector@latest --server-url ${mcpUrl}   (Node 22.19+; switch the server on` +
+        (config.authMode === "none" ? ")" : ", then Allow and sign in in the browser)"),
       ...(local.services === undefined
         ? []
         : [
@@ -127,6 +137,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+function isLoopbackAddress(address: string): boolean {
+  return address === "::1" || /^127\./.test(address);
+}
+
+function isUnspecifiedAddress(address: string): boolean {
+  return address === "0.0.0.0" || address === "::";
 }
 
 main().catch((error: unknown) => {

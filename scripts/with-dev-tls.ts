@@ -9,10 +9,8 @@
  * The child inherits stdio; its exit code (or the signal that ended it) is
  * passed on, and SIGINT/SIGTERM/SIGHUP received here are forwarded to it.
  */
-import { spawn } from "node:child_process";
 import { ensureDevTls } from "../dev/tls.js";
-
-const FORWARDED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+import { runAsChild } from "./forward-to-child.js";
 
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
@@ -21,37 +19,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const tls = await ensureDevTls();
-  const child = spawn(command, args, {
-    stdio: "inherit",
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: tls.certPath },
-    // Windows resolves `npx`, `npm` and friends only through the shell (.cmd shims).
-    shell: process.platform === "win32",
-  });
-
-  for (const signal of FORWARDED_SIGNALS) {
-    process.on(signal, () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    });
-  }
-
-  child.on("error", (error) => {
-    console.error(`with-dev-tls: could not start ${command}: ${error.message}`);
-    process.exit(127);
-  });
-  child.on("exit", (code, signal) => {
-    if (signal !== null) {
-      // Re-raise so our own parent sees the same cause of death; fall back to 128+n.
-      for (const forwarded of FORWARDED_SIGNALS) process.removeAllListeners(forwarded);
-      process.kill(process.pid, signal);
-      setTimeout(() => process.exit(128 + signalNumber(signal)), 100).unref();
-      return;
-    }
-    process.exit(code ?? 1);
-  });
-}
-
-function signalNumber(signal: NodeJS.Signals): number {
-  return { SIGHUP: 1, SIGINT: 2, SIGTERM: 15, SIGKILL: 9 }[signal as string] ?? 1;
+  runAsChild("with-dev-tls", command, args, { NODE_EXTRA_CA_CERTS: tls.certPath });
 }
 
 main().catch((error: unknown) => {

@@ -12,8 +12,20 @@ import whoami from "./whoami.js";
 /** What clients see in `serverInfo`. */
 export const serverInfo = {
   name: "mcp-functions-kit",
+  /** What people see: clients' UIs and the consent page (SERVER_DISPLAY_NAME overrides it there). */
+  title: "MCP Functions Kit",
   version: "0.1.0",
   instructions: "Example tools of MCP Functions Kit.",
 };
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, listOrders];
+/**
+ * `list_orders` calls the Contoso Orders API, which exists only as the local
+ * fake (`npm start` sets ORDERS_API_URL to it): it is offered only where
+ * ORDERS_API_URL names an orders API. Offered everywhere, its scope
+ * (api://contoso-orders/Orders.Read) would be asked of Entra at every
+ * sign-in, and a tenant without that API refuses the sign-in (AADSTS500011).
+ * Gate your own examples of an API that not every deployment has the same way.
+ */
+const ordersExamples: readonly AnyTool[] = process.env["ORDERS_API_URL"] ? [listOrders] : [];
+
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, ...ordersExamples];

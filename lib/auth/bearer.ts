@@ -2,6 +2,11 @@
  * The Authorization header, read strictly (RFC 6750 section 2.1): exactly one
  * `Bearer` credential in token68 syntax. Anything else is refused rather than
  * guessed at.
+ *
+ * A refusal's reason goes back to the client (WWW-Authenticate, the JSON
+ * body) and into the log, so it never repeats any part of the header: a
+ * credential sent without a scheme (`Authorization: sk-live-…`) parses as a
+ * scheme name, so only the names of registered schemes are ever echoed.
  */
 
 /** What the header holds. */
@@ -12,6 +17,16 @@ export type BearerCredential =
   | { readonly kind: "malformed"; readonly reason: string };
 
 const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Schemes of the IANA HTTP Authentication Scheme Registry (and NTLM): names a
+ * refusal may repeat, because they are words, not credentials.
+ */
+const REGISTERED_SCHEMES = new Map(
+  ["Basic", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate", "NTLM", "OAuth", "PrivateToken", "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid"].map(
+    (name) => [name.toLowerCase(), name],
+  ),
+);
 
 /** Longest token accepted; Entra access tokens are a few kilobytes. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
@@ -29,7 +44,10 @@ export function readBearer(headers: Headers): BearerCredential {
   const match = /^([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*)(?: +(.*))?$/.exec(trimOws(header));
   if (match === null) return { kind: "malformed", reason: "The Authorization header is malformed." };
   const [, scheme, credentials] = match;
-  if (scheme!.toLowerCase() !== "bearer") return { kind: "malformed", reason: `The ${scheme} scheme is not accepted; send a Bearer token.` };
+  if (scheme!.toLowerCase() !== "bearer") {
+    const known = REGISTERED_SCHEMES.get(scheme!.toLowerCase());
+    return { kind: "malformed", reason: known === undefined ? "Send Authorization: Bearer <token>; no other form is accepted." : `The ${known} scheme is not accepted; send a Bearer token.` };
+  }
   // RFC 6750: the scheme, spaces, the token; a tab is not a separator there.
   const token = credentials ?? "";
   if (token === "") return { kind: "malformed", reason: "The Bearer token is empty." };

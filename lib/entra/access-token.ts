@@ -23,6 +23,9 @@ import { ValidatedTokenCache } from "./validated-tokens.js";
 
 type JoseErrors = Awaited<ReturnType<typeof loadJose>>["errors"];
 
+/** Signature algorithm names of the JOSE registry (RFC 7518, RFC 8037), the only header values a refusal repeats. */
+const JOSE_ALGORITHM = /^(?:none|[HRPE]S(?:256|384|512)|ES256K|EdDSA|Ed25519|Ed448)$/;
+
 /** Clock skew tolerated on `exp` and `nbf`. */
 const CLOCK_SKEW_SECONDS = 60;
 
@@ -98,7 +101,11 @@ export class AccessTokenValidator {
     } catch (cause) {
       throw new InvalidTokenError("The token is not a JWT.", { cause });
     }
-    if (header.alg !== "RS256") throw new InvalidTokenError(`Tokens must be signed with RS256, not ${String(header.alg)}.`);
+    if (header.alg !== "RS256") {
+      // The header is the caller's: only an algorithm name of the JOSE registry is repeated back.
+      const named = typeof header.alg === "string" && JOSE_ALGORITHM.test(header.alg) ? `, not ${header.alg}` : "";
+      throw new InvalidTokenError(`Tokens must be signed with RS256${named}.`);
+    }
     if ("nonce" in header) {
       throw new InvalidTokenError("This is a token for Microsoft Graph (or another API), not for this server. Request a token for this server's scope.");
     }

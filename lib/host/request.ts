@@ -8,8 +8,8 @@
  * part of `@azure/functions` is used.
  */
 import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
 import type { HttpRequest, HttpRequestParams, HttpRequestUser } from "@azure/functions";
+import type { RequestBody } from "./request-body.js";
 
 /** An `HttpRequest` backed by a web `Request`. */
 export class StreamingHttpRequest implements HttpRequest {
@@ -61,8 +61,8 @@ export function requestUrl(incoming: IncomingMessage, scheme: "http" | "https"):
   return new URL(incoming.url ?? "/", `${scheme}://${host}`);
 }
 
-/** Builds the web `Request` for a node request; the body streams from the socket. */
-export function toNativeRequest(incoming: IncomingMessage, url: URL, signal: AbortSignal): Request {
+/** Builds the web `Request` for a node request; the body streams from the socket through `body`. */
+export function toNativeRequest(incoming: IncomingMessage, url: URL, signal: AbortSignal, body: RequestBody | undefined): Request {
   const headers = new Headers();
   for (let index = 0; index < incoming.rawHeaders.length; index += 2) {
     const name = incoming.rawHeaders[index]!;
@@ -70,12 +70,15 @@ export function toNativeRequest(incoming: IncomingMessage, url: URL, signal: Abo
     if (name.startsWith(":")) continue;
     headers.append(name, incoming.rawHeaders[index + 1]!);
   }
-  const method = incoming.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
   return new Request(url, {
-    method,
+    method: incoming.method ?? "GET",
     headers,
     signal,
-    ...(hasBody ? { body: Readable.toWeb(incoming) as ReadableStream<Uint8Array>, duplex: "half" } : {}),
+    ...(body === undefined ? {} : { body: body.stream, duplex: "half" }),
   } as RequestInit);
+}
+
+/** Whether a request of this method carries a body a handler may read. */
+export function mayHaveBody(incoming: IncomingMessage): boolean {
+  return incoming.method !== "GET" && incoming.method !== "HEAD";
 }

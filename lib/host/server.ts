@@ -17,7 +17,8 @@ import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import azureFunctions, { type HttpHandler, type HttpMethod, type HttpResponseInit } from "@azure/functions";
 import { serialize as serializeCookie } from "cookie";
-import { StreamingHttpRequest, requestUrl, toNativeRequest } from "./request.js";
+import { mayHaveBody, StreamingHttpRequest, requestUrl, toNativeRequest } from "./request.js";
+import { RequestBody } from "./request-body.js";
 import { compileRoute, type CompiledRoute, type RouteParams } from "./routes.js";
 
 /** One HTTP-triggered function: what `app.http` registers and the local host serves. */
@@ -40,8 +41,14 @@ export interface LocalHostOptions {
 }
 
 export interface LocalHost {
+  /** The server on the first (or only) address; `localhost` adds a second one for ::1, serving the same handlers. */
   readonly server: Server;
-  /** Starts listening; resolves with the base URL (`http://localhost:7071`). */
+  /**
+   * Starts listening; resolves with the base URL (`http://localhost:7071`).
+   * `hostname` "localhost" means both loopback addresses, 127.0.0.1 and ::1
+   * (::1 only where the machine has IPv6), on one port: clients resolve the
+   * name to either. Without a hostname, Node's default: every interface.
+   */
   listen(port: number, hostname?: string): Promise<URL>;
   /** Stops accepting connections, waits up to `graceMs` for in-flight requests, then closes the rest. */
   close(graceMs?: number): Promise<void>;
@@ -77,7 +84,7 @@ export function createLocalHost(options: LocalHostOptions): LocalHost {
     return { endpoint, compiled: compileRoute(endpoint.route), methods: new Set(endpoint.methods.map((method) => method.toUpperCase())) };
   });
 
-  const server = createServer((incoming, outgoing) => {
+  const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     const started = performance.now();
     outgoing.on("finish", () => {
       log(`${incoming.method} ${withoutQueryValues(incoming.url)} ${outgoing.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
@@ -87,32 +94,60 @@ export function createLocalHost(options: LocalHostOptions): LocalHost {
       if (!outgoing.headersSent) outgoing.writeHead(500).end();
       else outgoing.destroy();
     });
-  });
+  };
+  const server = createServer(handle);
+  const servers: Server[] = [server];
 
   return {
     server,
-    listen(port, hostname) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, hostname, () => {
-          server.off("error", reject);
-          const address = server.address() as AddressInfo;
-          resolve(new URL(`http://localhost:${address.port}`));
-        });
-      });
+    async listen(port, hostname) {
+      const bound = await listenOn(server, port, hostname === "localhost" ? "127.0.0.1" : hostname);
+      if (hostname === "localhost") {
+        const ipv6 = createServer(handle);
+        ipv6.keepAliveTimeout = server.keepAliveTimeout;
+        try {
+          await listenOn(ipv6, bound, "::1");
+          servers.push(ipv6);
+        } catch (error) {
+          // A machine (or container) without IPv6 has no ::1; 127.0.0.1 alone serves it.
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code !== "EADDRNOTAVAIL" && code !== "EAFNOSUPPORT") {
+            await new Promise<void>((done) => server.close(() => done()));
+            throw error;
+          }
+        }
+      }
+      return new URL(`http://localhost:${bound}`);
     },
-    close(graceMs = 2000) {
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+    async close(graceMs = 2000) {
+      await Promise.all(servers.map((each) => closeGracefully(each, graceMs)));
     },
   };
+}
+
+/** Listens on `port` (0: any) at `hostname`; resolves with the port bound. */
+function listenOn(server: Server, port: number, hostname: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** Stops accepting connections, waits up to `graceMs` for in-flight requests, then closes the rest. */
+function closeGracefully(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+    timer.unref();
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
 
 async function serve(
@@ -148,7 +183,8 @@ async function serve(
   outgoing.on("close", () => {
     if (!outgoing.writableFinished) aborted.abort();
   });
-  const request = new StreamingHttpRequest(toNativeRequest(incoming, url, aborted.signal), matched.params);
+  const body = mayHaveBody(incoming) ? new RequestBody(incoming) : undefined;
+  const request = new StreamingHttpRequest(toNativeRequest(incoming, url, aborted.signal, body), matched.params);
   const invocation = new InvocationContext({
     invocationId: randomUUID(),
     functionName: matched.route.endpoint.name,
@@ -163,9 +199,11 @@ async function serve(
   } catch (error) {
     // The Functions host answers an unhandled exception with an empty 500.
     invocation.error(`Unhandled exception in ${matched.route.endpoint.name}: ${error instanceof Error ? error.message : String(error)}`);
+    body?.settle(outgoing);
     outgoing.writeHead(500, { "Content-Length": "0" }).end();
     return;
   }
+  body?.settle(outgoing);
   await writeResponse(result instanceof HttpResponse ? result : new HttpResponse(result ?? {}), outgoing, aborted.signal);
 }
 

@@ -5,7 +5,7 @@
  * stateless legacy fallback, 2025-era clients. It deliberately checks no
  * tokens, Origin or Host, so this module does, in this order: Host and Origin
  * (DNS-rebinding protection), the bearer token (when sign-in is on), method,
- * media type, body size, JSON syntax, refused methods. Only then does the
+ * media type, body size, JSON syntax, refused methods, parameter types. Only then does the
  * request reach the SDK, with the validated token as `authInfo`.
  */
 import { randomUUID } from "node:crypto";
@@ -16,6 +16,7 @@ import type { Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
 import { AuthorizationChallenges } from "./challenges.js";
 import { traceMcpMessage, traceMcpRequests } from "../telemetry/index.js";
+import { invalidParamsIn } from "./params.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -32,6 +33,7 @@ export interface McpEndpointOptions {
 /** JSON-RPC error codes the endpoint answers with before the SDK sees a request. */
 const PARSE_ERROR = -32700;
 const METHOD_NOT_FOUND = -32601;
+const INVALID_PARAMS = -32602;
 const TRANSPORT_ERROR = -32000;
 
 /** Decoding a whole body at once keeps no state, so one decoder serves every request. */
@@ -109,6 +111,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     }
     const refusal = refusedMethod(message);
     if (refusal !== undefined) return jsonRpcError(200, METHOD_NOT_FOUND, refusal.reason, {}, refusal.id);
+    const invalid = invalidParamsIn(message);
+    if (invalid !== undefined) return jsonRpcError(200, INVALID_PARAMS, invalid.message, {}, invalid.id);
 
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.

@@ -32,6 +32,8 @@ import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type To
 export interface McpServerDefinition {
   /** Server name reported to clients. */
   readonly name: string;
+  /** Human-readable name for clients' UIs and the consent page (MCP `serverInfo.title`); SERVER_DISPLAY_NAME overrides it on the consent page. */
+  readonly title?: string;
   /** Server version reported to clients. */
   readonly version: string;
   /** Optional guidance for the model on how to use the server's tools. */
@@ -113,7 +115,7 @@ function declarationOf(tool: AnyTool): Required<CallDeclaration> {
 /** Creates the server instance for one request. */
 export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment): McpServer {
   const server = new McpServer(
-    { name: definition.name, version: definition.version },
+    { name: definition.name, version: definition.version, ...(definition.title === undefined ? {} : { title: definition.title }) },
     {
       capabilities: staticCapabilities(definition),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),
@@ -147,6 +149,7 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
   const outputSchema = schemas.outputObject;
   const declared = declarationOf(tool);
   const scopeChallenge = auth.resource === undefined ? undefined : toolChallenge(tool, auth.resource, auth.appCallers, declared);
+  const requiredRoles = auth.resource === undefined ? [] : (tool.requires?.roles ?? []);
   server.registerTool(
     tool.name,
     {
@@ -169,6 +172,8 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
           timeoutMs,
           () => new ToolError(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`),
           async (signal) => {
+            const missingRoles = missingRolesError(requiredRoles, validatedTokenOf(ctx.http?.authInfo));
+            if (missingRoles !== undefined) throw missingRoles;
             const base = toolContext(log, ctx, signal);
             const needs = await resolveNeeds(tool.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services });
             return tool.run(args as Record<string, unknown>, { ...needs, ...base });
@@ -219,10 +224,11 @@ function isCallToolResult(value: unknown): value is CallToolResult {
  * The tool's checks before it runs, as the SDK's scope challenge (403
  * `insufficient_scope`, the gate's answer too): an app-only caller not
  * listed in APP_CALLERS may call only tools requiring app roles, then the
- * tool's own `requires`.
+ * tool's own `requires.scopes`. App roles are not part of it (see
+ * {@link missingRolesError}).
  */
 function toolChallenge(tool: AnyTool, resource: ProtectedResource, appCallers: AppCallerPolicy | undefined, declared: Required<CallDeclaration>): ScopeChallengeHandler | undefined {
-  const requirements = tool.requires === undefined ? undefined : requirementsChallenge(tool.requires, resource, declared);
+  const requirements = (tool.requires?.scopes ?? []).length === 0 ? undefined : requirementsChallenge(tool.requires!, resource, declared);
   if (appCallers === undefined) return requirements;
   const roles = tool.requires?.roles ?? [];
   return (context) => {
@@ -238,26 +244,37 @@ function toolChallenge(tool: AnyTool, resource: ProtectedResource, appCallers: A
 }
 
 /**
- * The SDK's per-tool scope challenge for `requires`: a caller lacking a scope
- * or role gets 403 `insufficient_scope` naming every scope the tool's call
+ * The SDK's per-tool scope challenge for `requires.scopes`: a caller lacking
+ * a scope gets 403 `insufficient_scope` naming every scope the tool's call
  * needs, its downstream ones included (the same challenge as a step-up).
  */
 function requirementsChallenge(requires: ToolRequirements, resource: ProtectedResource, declared: Required<CallDeclaration>): ScopeChallengeHandler {
   const requiredScopes = requires.scopes ?? [];
-  const requiredRoles = requires.roles ?? [];
   const allScopes = resource.challengeScopes(requiredScopes, declared.downstreamScopes);
   return ({ authInfo }) => {
     const token = validatedTokenOf(authInfo);
     if (token === undefined) return undefined;
     const missingScopes = requiredScopes.filter((name) => !token.scopes.includes(name));
-    const missingRoles = requiredRoles.filter((role) => !token.roles.includes(role));
-    if (missingScopes.length === 0 && missingRoles.length === 0) return undefined;
-    const lacking = [
-      ...(missingScopes.length === 0 ? [] : [`the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}`]),
-      ...(missingRoles.length === 0 ? [] : [`the app role${missingRoles.length > 1 ? "s" : ""} ${missingRoles.join(", ")} (an administrator assigns roles)`]),
-    ];
-    return { scopes: allScopes, errorDescription: `This tool needs ${lacking.join(" and ")}.` };
+    if (missingScopes.length === 0) return undefined;
+    return { scopes: allScopes, errorDescription: `This tool needs the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}.` };
   };
+}
+
+/**
+ * A tool error naming the app roles of `requires.roles` the caller lacks, or
+ * `undefined`. A missing role is not a scope: no client can get it by asking
+ * for more at sign-in (a 403 `insufficient_scope` would only send it round
+ * asking again for the scopes it has); an administrator assigns it, so the
+ * user is told so.
+ */
+function missingRolesError(requiredRoles: readonly string[], token: ReturnType<typeof validatedTokenOf>): ToolError | undefined {
+  if (token === undefined) return undefined;
+  const missing = requiredRoles.filter((role) => !token.roles.includes(role));
+  if (missing.length === 0) return undefined;
+  const roles = `the app role${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`;
+  return new ToolError(
+    `This tool needs ${roles}, which your account does not have. An administrator assigns app roles to users in Entra ID (Enterprise applications, this app, Users and groups); sign in again afterwards.`,
+  );
 }
 
 function failure(log: Logger, toolName: string, error: unknown): CallToolResult {

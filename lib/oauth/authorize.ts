@@ -9,6 +9,7 @@
  * RFC 6749 redirects.
  */
 import type { WebHandler } from "../http.js";
+import { downstreamGrant } from "./api-names.js";
 import { hasApproval } from "./approvals.js";
 import { UnknownClientError, type OAuthClient } from "./clients.js";
 import { redirectToClient } from "./errors.js";
@@ -126,11 +127,7 @@ function describeGrants(facade: Facade, pending: PendingAuthorization): string[]
   const grants = pending.s.map((scope, index) =>
     index === 0 && scope === facade.api.names[0] ? `Use the tools of ${facade.serverName} as you (${scope})` : `Use ${facade.serverName} with the permission ${scope}`,
   );
-  for (const scope of downstreamScopesOfSignIn(facade, pending)) {
-    const match = /^(https?:\/\/[^/]+|api:\/\/[^/]+)\/(.+)$/.exec(scope);
-    const service = match?.[1] === "https://graph.microsoft.com" ? "Microsoft Graph" : (match?.[1] ?? "another service");
-    grants.push(`Let its tools call ${service} as you (${match?.[2] ?? scope})`);
-  }
+  for (const scope of downstreamScopesOfSignIn(facade, pending)) grants.push(downstreamGrant(scope));
   if (pending.cl !== undefined) grants.push("Complete the extra sign-in check your organisation requires for its tools (for example multi-factor authentication)");
   grants.push("Stay signed in until you sign out or the access expires");
   return grants;

@@ -7,7 +7,7 @@
  * so a document must not ask for any token endpoint authentication, and,
  * as the draft requires of every document, must carry no shared secret.
  */
-import { DISGUISING_CHARACTERS } from "./display-text.js";
+import { disguisingCharacterIn } from "./display-text.js";
 import { ApplicationTypeError, checkRedirectUrisFor } from "./application-type.js";
 import { RedirectUriError } from "./redirect-uris.js";
 
@@ -218,7 +218,8 @@ function optionalText(fields: Record<string, unknown>, name: string, invalid: Re
   const value = fields[name];
   if (value === undefined) return undefined;
   if (typeof value !== "string" || value.trim() === "" || value.length > MAX_NAME_LENGTH) return invalid(`${name} must be a string of 1-${MAX_NAME_LENGTH} characters`);
-  if (DISGUISING_CHARACTERS.test(value)) return invalid(`${name} must not contain control or direction-override characters`);
+  const disguising = disguisingCharacterIn(value);
+  if (disguising !== undefined) return invalid(`${name} contains ${disguising}, an invisible, control or text-direction character`);
   return value;
 }
 

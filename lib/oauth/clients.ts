@@ -5,7 +5,7 @@
  * `client_id` URL. Either way any instance can recognise any client.
  */
 import { isClientMetadataUrl } from "./client-metadata.js";
-import { DISGUISING_CHARACTERS } from "./display-text.js";
+import { disguisingCharacterIn } from "./display-text.js";
 import { ApplicationTypeError, checkRedirectUrisFor, type ApplicationType } from "./application-type.js";
 import { RedirectUriError } from "./redirect-uris.js";
 import { UnsealError, type Sealer } from "./sealing.js";
@@ -192,8 +192,12 @@ export class ClientRegistry {
 
 function optionalText(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || value.length > MAX_TEXT || DISGUISING_CHARACTERS.test(value)) {
-    throw new RegistrationError("invalid_client_metadata", `${field} must be text of at most ${MAX_TEXT} characters, without control or direction-override characters.`);
+  if (typeof value !== "string" || value.length > MAX_TEXT) {
+    throw new RegistrationError("invalid_client_metadata", `${field} must be text of at most ${MAX_TEXT} characters.`);
+  }
+  const disguising = disguisingCharacterIn(value);
+  if (disguising !== undefined) {
+    throw new RegistrationError("invalid_client_metadata", `${field} contains ${disguising}, an invisible, control or text-direction character, which could disguise it on the consent page.`);
   }
   return value.trim() === "" ? undefined : value;
 }

@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { KIT_SCOPE_URI } from "../../dev/defaults.js";
+import { downstreamScopesOf } from "../../lib/mcp/server.js";
+import { tools } from "../../tools/index.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
 import { CimdServer, validDocument } from "../support/cimd-server.js";
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
@@ -165,7 +167,7 @@ describe("proxy mode: MCP clients sign in through the facade", function () {
     assert.equal(last.resourceParameter, false, "the facade did not forward resource to Entra");
     assert.deepEqual(
       last.scopes?.slice().sort(),
-      [KIT_SCOPE_URI, "offline_access", "openid", "profile", "https://graph.microsoft.com/User.Read", "api://contoso-orders/Orders.Read"].sort(),
+      [KIT_SCOPE_URI, "offline_access", "openid", "profile", ...downstreamScopesOf(tools)].sort(),
       "the downstream scopes the tools declare are consented to at sign-in",
     );
     const redemptions = standIn.activity.records({ grantType: "authorization_code" });

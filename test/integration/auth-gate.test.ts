@@ -48,6 +48,16 @@ const writer = defineTool({
   },
 });
 
+const adminWriter = defineTool({
+  name: "admin_writer",
+  description: "Needs the orders.write scope and the Tools.Admin app role",
+  input: {},
+  requires: { scopes: ["orders.write"], roles: ["Tools.Admin"] },
+  async run() {
+    return "admin written";
+  },
+});
+
 const claimsProbe = defineTool({
   name: "claims_probe",
   description: "Reports what its claim() and accessToken() needs received",
@@ -125,7 +135,7 @@ async function startDirectKit(standIn: EntraStandIn, env: Record<string, string>
       ENTRA_JWKS_COOLDOWN_SECONDS: "0.3",
       ...env,
     },
-    server: { name: "gate-test", version: "1", tools: [whoami, adminOnly, writer, claimsProbe, needsMissingClaim] },
+    server: { name: "gate-test", version: "1", tools: [whoami, adminOnly, writer, adminWriter, claimsProbe, needsMissingClaim] },
   });
 }
 
@@ -218,6 +228,33 @@ describe("the token gate at /mcp", function () {
     for (const [label, makeAuthorization, description] of cases) {
       it(label, async () => {
         assertInvalidToken(await post(kit, await makeAuthorization(standIn)), kit, description);
+      });
+    }
+  });
+
+  describe("never echoes a credential (WWW-Authenticate, the JSON body, the log)", () => {
+    const secretAlg = "sk-live-Hq7Fz0Lm3Xc9";
+    const cases: Array<[string, (standIn: EntraStandIn) => Promise<string>, string[]]> = [
+      ["a token sent without a scheme", (s) => s.mintAccessToken({ user: "alice" }), []],
+      ["an API key sent without a scheme", async () => "sk-live-51HqLyjF8c2Xc0nTzQ9wRk", []],
+      ["an API key after a scheme nobody registered", async () => "Token 9f8e7d6c5b4a39281706aa", []],
+      ["a credential with a blank in it", async () => "sk-live-4kq2Jd9s ghp_Zx81Qm0Lr5Tt", []],
+      ["a JWT whose alg is a secret", async (s) => `Bearer ${base64url.encode(JSON.stringify({ alg: secretAlg, typ: "JWT" }))}.${(await s.mintAccessToken()).split(".")[1]}.`, [secretAlg]],
+    ];
+    for (const [label, makeAuthorization, hidden] of cases) {
+      it(label, async () => {
+        const authorization = await makeAuthorization(standIn);
+        const answer = await post(kit, authorization);
+        assertInvalidToken(answer, kit);
+        // Every piece of the header that could identify the credential: its words, its JWT segments.
+        const pieces = [...authorization.split(/[\s.]+/).filter((piece) => piece.length >= 6 && piece !== "Bearer"), ...hidden];
+        assert.ok(pieces.length > 0);
+        const logs = kit.logs.text();
+        for (const piece of pieces) {
+          assert.ok(!answer.challenge!.includes(piece), `WWW-Authenticate repeats ${piece}: ${answer.challenge}`);
+          assert.ok(!answer.body.includes(piece), `the body repeats ${piece}: ${answer.body}`);
+          assert.ok(!logs.includes(piece), `the log repeats ${piece}`);
+        }
       });
     }
   });
@@ -327,13 +364,28 @@ describe("the token gate at /mcp", function () {
       assert.equal(granted.status, 200);
     });
 
-    it("answers 403 for a user without the required app role, and serves one who has it", async () => {
+    it("answers a user without the required app role with a tool error naming the role, not a scope challenge, and serves one who has it", async () => {
       const bob = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "bob" })}`, "admin_only");
-      assert.equal(bob.status, 403);
-      assert.match(bob.challenge ?? "", /app role Tools\.Admin/);
+      assert.equal(bob.status, 200, bob.body);
+      assert.equal(bob.challenge, null, "no WWW-Authenticate: asking for scopes again would not give bob the role");
+      const result = (JSON.parse(bob.body) as { result: { isError?: boolean; content: Array<{ text: string }> } }).result;
+      assert.equal(result.isError, true);
+      assert.match(result.content[0]!.text, /^This tool needs the app role Tools\.Admin, which your account does not have\. An administrator assigns app roles/);
+      assert.doesNotMatch(bob.body, /mcp\.access|insufficient_scope|admin ok/);
       const alice = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "alice" })}`, "admin_only");
       assert.equal(alice.status, 200, alice.body);
       assert.match(alice.body, /admin ok/);
+    });
+
+    it("keeps the scope challenge for a tool that needs a scope and a role, naming only scopes", async () => {
+      const token = await standIn.mintAccessToken({ user: "bob", scopes: ["mcp.access"] });
+      const answer = await post(kit, `Bearer ${token}`, "admin_writer");
+      assert.equal(answer.status, 403, answer.body);
+      assert.match(answer.challenge ?? "", new RegExp(`error="insufficient_scope", error_description="This tool needs the scope orders\\.write\\."`));
+      assert.doesNotMatch(answer.challenge ?? "", /role/);
+      const withScope = await post(kit, `Bearer ${await standIn.mintAccessToken({ user: "bob", scopes: ["mcp.access", "orders.write"] })}`, "admin_writer");
+      assert.equal(withScope.status, 200, withScope.body);
+      assert.match(withScope.body, /needs the app role Tools\.Admin/);
     });
   });
 

@@ -152,14 +152,37 @@ describe("the facade refuses attacks", function () {
       assert.equal(huge.status, 400);
     });
 
-    for (const [label, name] of [["a right-to-left override", "Contoso \u202Eexe.lanretni"], ["a first-strong isolate", "Contoso\u2068 Admin"], ["a C1 control", "Contoso\u0085"]]) {
+    for (const [label, name, shown] of [
+      ["a right-to-left override", "Contoso \u202Eexe.lanretni", "U+202E"],
+      ["a first-strong isolate", "Contoso\u2068 Admin", "U+2068"],
+      ["a C1 control", "Contoso\u0085", "U+0085"],
+      ["the Arabic letter mark (a bidi control)", "Micro\u061Csoft", "U+061C"],
+      ["a zero-width space", "Micro\u200Bsoft", "U+200B"],
+      ["a zero-width non-joiner", "Micro\u200Csoft", "U+200C"],
+      ["a zero-width joiner", "Micro\u200Dsoft", "U+200D"],
+      ["a word joiner", "Micro\u2060soft", "U+2060"],
+      ["a byte-order mark", "\uFEFFMicrosoft", "U+FEFF"],
+      ["a soft hyphen", "Micro\u00ADsoft", "U+00AD"],
+      ["an invisible tag character", "Microsoft\u{E0041}", "U+E0041"],
+      ["a Hangul filler (drawn as nothing)", "Micro\u3164soft", "U+3164"],
+      ["a line separator", "Microsoft\u2028Admin", "U+2028"],
+      ["a private-use character", "Microsoft \uE000", "U+E000"],
+    ] as const) {
       it(`refuses a client_name with ${label}, which could disguise it on the consent page`, async () => {
         const answer = await register(kit, { client_name: name, redirect_uris: [REDIRECT] });
         assert.equal(answer.status, 400);
         assert.equal(answer.body["error"], "invalid_client_metadata");
-        assert.match(String(answer.body["error_description"]), /client_name/);
+        assert.match(String(answer.body["error_description"]), new RegExp(`^client_name contains ${shown.replace("+", "\\+")}, an invisible, control or text-direction character`));
       });
     }
+
+    it("accepts names in any script, accents and emoji presentation included", async () => {
+      for (const name of ["Contoso Café", "Müller & Söhne", "東京ツール", "مايكروسوفت", "עברית", "Notes ❤️", "Ünïcödé 2.0"]) {
+        const answer = await register(kit, { client_name: name, redirect_uris: [REDIRECT] });
+        assert.equal(answer.status, 201, `${name}: ${JSON.stringify(answer.body)}`);
+        assert.equal(answer.body["client_name"], name);
+      }
+    });
   });
 
   describe("/authorize before the client and redirect URI are validated: errors stay on our page", () => {
@@ -242,6 +265,24 @@ describe("the facade refuses attacks", function () {
       assert.match(html, /app\.example/);
       assert.match(html, /not verified/);
       assert.match(html, /mcp\.access/);
+    });
+
+    it("names this server by its display name, not its package name, and downstream APIs in words", async () => {
+      const url = authorizeUrl(kit, { response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256" });
+      const html = await (await fetch(url)).text();
+      assert.match(html, /<h1>Allow access to MCP Functions Kit\?<\/h1>/, "serverInfo.title by default");
+      assert.doesNotMatch(html, /mcp-functions-kit/);
+      assert.match(html, /Let its tools use Microsoft Graph as you, to read your profile \(User\.Read\)/);
+      assert.doesNotMatch(html, /graph\.microsoft\.com/);
+
+      const named = await startProxyKit(standIn, { env: { SEALING_KEYRING: KEYRING, SERVER_DISPLAY_NAME: "Contoso HR & Payroll tools" } });
+      try {
+        const renamed = await (await fetch(authorizeUrl(named, { response_type: "code", client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, code_challenge_method: "S256" }))).text();
+        assert.match(renamed, /<h1>Allow access to Contoso HR &#38; Payroll tools\?<\/h1>/, "SERVER_DISPLAY_NAME, escaped");
+        assert.match(renamed, /wants to use Contoso HR &#38; Payroll tools as you/);
+      } finally {
+        await named.close();
+      }
     });
 
     for (const [label, headers] of [

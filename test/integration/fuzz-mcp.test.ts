@@ -27,6 +27,8 @@ const METHODS = ["initialize", "ping", "tools/list", "tools/call", "resources/li
 interface Answer {
   readonly status: number;
   readonly body: string;
+  /** The WWW-Authenticate header, when there is one. */
+  readonly challenge: string | null;
   /** JSON-RPC messages in the body (JSON, or the data of SSE events). */
   readonly messages: Array<Record<string, unknown>>;
 }
@@ -52,7 +54,7 @@ async function post(url: URL, body: string | Uint8Array, headers: Record<string,
       // An error body that is not JSON is checked by the caller.
     }
   }
-  return { status: response.status, body: text, messages };
+  return { status: response.status, body: text, challenge: response.headers.get("www-authenticate"), messages };
 }
 
 /** No 5xx, no stack trace, and a refusal is one of the expected statuses. */
@@ -202,6 +204,36 @@ describe("/mcp under generated input", function () {
     );
   });
 
+  it("answers a list cursor or tool call field of any other type with -32602 and one line, never -32603", async () => {
+    const requests = fc.oneof(
+      fc.tuple(fc.constantFrom("tools/list", "resources/list", "resources/templates/list", "prompts/list"), anyJson).map(([method, cursor]) => ({ method, params: { cursor } as Record<string, unknown> })),
+      fc.tuple(anyJson, fc.option(anyJson, { nil: undefined })).map(([name, args]) => ({ method: "tools/call", params: { name, ...(args === undefined ? {} : { arguments: args }) } as Record<string, unknown> })),
+    );
+    await fc.assert(
+      fc.asyncProperty(requests, fc.constantFrom("2026-07-28", "2025-11-25"), async ({ method, params }, era) => {
+        const headers: Record<string, string> = { "mcp-protocol-version": era };
+        if (era === "2026-07-28") {
+          headers["mcp-method"] = method;
+          const name = params["name"];
+          if (typeof name === "string" && /^[\x21-\x7e]+$/.test(name)) headers["mcp-name"] = name;
+        }
+        const message = { jsonrpc: "2.0", id: 3, method, params: era === "2026-07-28" ? { ...params, _meta: MODERN_META } : params };
+        const answer = await post(kit.mcpUrl, JSON.stringify(message), headers);
+        assertClean(answer, JSON.stringify(message).slice(0, 200));
+        const error = answer.messages.find((item) => "error" in item)?.["error"] as { code: number; message: string } | undefined;
+        const { cursor, name, arguments: args } = params;
+        const notAnObject = (value: unknown): boolean => typeof value !== "object" || value === null || Array.isArray(value);
+        const wrongType = method === "tools/call" ? typeof name !== "string" || (args !== undefined && notAnObject(args)) : cursor !== undefined && typeof cursor !== "string";
+        if (wrongType) {
+          assert.equal(error?.code, -32602, `${JSON.stringify(message).slice(0, 200)}: ${answer.body.slice(0, 300)}`);
+          assert.ok(!error!.message.includes("\n"), error!.message);
+        }
+        if (error !== undefined) assert.notEqual(error.code, -32603, `${JSON.stringify(message).slice(0, 200)}: ${answer.body.slice(0, 300)}`);
+      }),
+      fuzzParameters(300),
+    );
+  });
+
   it("answers odd media types, protocol versions and routing headers without a 5xx", async () => {
     const headerSets = fc.record(
       {
@@ -267,6 +299,29 @@ describe("/mcp under generated input", function () {
           assertClean(answer, authorization.slice(0, 80));
           assert.ok([400, 401, 431].includes(answer.status), `${answer.status} for ${JSON.stringify(authorization.slice(0, 80))}`);
           assert.ok(!hasResult(answer));
+        }),
+        fuzzParameters(200),
+      );
+    });
+
+    it("repeats no part of a refused credential, whatever its shape, in the challenge, the body or the log", async () => {
+      const word = fc.string({ unit: fc.constantFrom(..."ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), minLength: 10, maxLength: 60 });
+      const credentials = fc.oneof(
+        word,
+        fc.tuple(word, word).map(([scheme, secret]) => `${scheme} ${secret}`),
+        fc.tuple(fc.constantFrom("Token", "ApiKey", "sk-live", "Bearer", "Basic", "X"), word).map(([scheme, secret]) => `${scheme} ${secret}`),
+        fc.tuple(word, word).map(([first, second]) => `Bearer ${first} ${second}`),
+      );
+      await fc.assert(
+        fc.asyncProperty(credentials, async (authorization) => {
+          const answer = await post(gated.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: MODERN_META } }), { authorization, "mcp-protocol-version": "2026-07-28" });
+          assert.equal(answer.status, 401);
+          const logs = gated.logs.text();
+          for (const secret of authorization.split(" ").filter((piece) => piece.length >= 10)) {
+            assert.ok(!(answer.challenge ?? "").includes(secret), `WWW-Authenticate repeats ${secret}: ${answer.challenge}`);
+            assert.ok(!answer.body.includes(secret), `the body repeats ${secret}: ${answer.body}`);
+            assert.ok(!logs.includes(secret), `the log repeats ${secret}`);
+          }
         }),
         fuzzParameters(200),
       );

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import azureFunctions, { type HttpResponseInit } from "@azure/functions";
 import { createLocalHost, type HostedEndpoint, type LocalHost } from "../../lib/host/server.js";
 import { freePort } from "../support/kit.js";
@@ -100,20 +101,32 @@ describe("local host", () => {
   });
 });
 
+/** `node dist/scripts/start.js` with `env` (on top of this process's), its output collected. */
+function spawnStart(env: Record<string, string | undefined>): { child: ReturnType<typeof spawn>; output: () => string; ready: () => Promise<void>; exitCode: () => Promise<number | null> } {
+  const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return {
+    child,
+    output: () => output,
+    async ready() {
+      const deadline = Date.now() + 15_000;
+      while (!output.includes("Press Ctrl+C") && Date.now() < deadline && child.exitCode === null) await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+    exitCode: () => exited,
+  };
+}
+
 describe("npm start", () => {
   it("starts the Entra stand-in with the app in proxy mode, and a token from the token command calls a tool", async function () {
     this.timeout(30_000);
     const port = await freePort();
-    const child = spawn(process.execPath, ["dist/scripts/start.js"], {
-      env: { ...process.env, PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const start = spawnStart({ PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0" });
     try {
-      const deadline = Date.now() + 15_000;
-      while (!output.includes("Press Ctrl+C") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await start.ready();
+      const output = start.output();
       assert.match(output, /Sign-in +proxy mode, through the local Entra stand-in at https:\/\/localhost:\d+/);
       assert.match(output, /npm run token -- alice/);
       const standIn = /local Entra stand-in at (https:\/\/localhost:\d+)/.exec(output)![1]!;
@@ -140,10 +153,43 @@ describe("npm start", () => {
       assert.equal(orders.isError, false, orders.text);
       assert.ok(Array.isArray(orders.structured?.["orders"]));
     } finally {
-      child.kill("SIGTERM");
+      start.child.kill("SIGTERM");
     }
-    const [code] = (await once(child, "exit")) as [number | null];
-    assert.equal(code, 0, output);
+    assert.equal(await start.exitCode(), 0, start.output());
+  });
+
+  it("listens on 127.0.0.1 and ::1 only by default, and on every interface with BIND_ADDRESS=0.0.0.0", async function () {
+    this.timeout(30_000);
+    // An address of this machine that other machines reach it by: what a default npm start must not answer on.
+    const external = Object.values(networkInterfaces()).flat().find((entry) => entry !== undefined && !entry.internal && entry.family === "IPv4")?.address;
+    assert.ok(external !== undefined, "this test needs a network interface besides loopback");
+    const answers = async (host: string, port: number): Promise<boolean> => {
+      try {
+        return (await fetch(`http://${host}:${port}/health`, { signal: AbortSignal.timeout(5000) })).status === 200;
+      } catch {
+        return false;
+      }
+    };
+    for (const [bindAddress, reachableFromOutside] of [[undefined, false], ["0.0.0.0", true]] as const) {
+      const port = await freePort();
+      const start = spawnStart({ PORT: String(port), AUTH_MODE: "none", BIND_ADDRESS: bindAddress });
+      try {
+        await start.ready();
+        const output = start.output();
+        assert.equal(await answers("127.0.0.1", port), true, output);
+        assert.equal(await answers(external, port), reachableFromOutside, `BIND_ADDRESS=${bindAddress ?? "(unset)"} at ${external}`);
+        if (bindAddress === undefined) {
+          assert.equal(await answers("[::1]", port), true, "::1 as well, for clients that resolve localhost to it");
+          assert.match(output, /Listening on +127\.0\.0\.1 and ::1 \(this machine only/);
+          assert.doesNotMatch(output, /WARNING/);
+        } else {
+          assert.match(output, /WARNING +AUTH_MODE=none on an address other machines can reach/);
+        }
+      } finally {
+        start.child.kill("SIGTERM");
+      }
+      assert.equal(await start.exitCode(), 0, start.output());
+    }
   });
 
   it("says which settings move the ports when one is in use, instead of a stack trace", async function () {
@@ -152,11 +198,9 @@ describe("npm start", () => {
     await new Promise<void>((resolve) => taken.listen(0, resolve));
     const port = (taken.address() as AddressInfo).port;
     try {
-      const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, PORT: String(port), AUTH_MODE: "none" }, stdio: ["ignore", "pipe", "pipe"] });
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      const [code] = (await once(child, "exit")) as [number | null];
+      const start = spawnStart({ PORT: String(port), AUTH_MODE: "none" });
+      const code = await start.exitCode();
+      const output = start.output();
       assert.equal(code, 1, output);
       assert.match(output, new RegExp(`Port ${port} is already in use`));
       assert.match(output, /PORT .*DEV_ENTRA_PORT/);
@@ -169,21 +213,17 @@ describe("npm start", () => {
   it("serves /mcp on PORT, prints the MCP URL and stops cleanly on SIGTERM", async function () {
     this.timeout(20_000);
     const port = await freePort();
-    const child = spawn(process.execPath, ["dist/scripts/start.js"], { env: { ...process.env, PORT: String(port), AUTH_MODE: "none" }, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const start = spawnStart({ PORT: String(port), AUTH_MODE: "none" });
     try {
-      const deadline = Date.now() + 10_000;
-      while (!output.includes("Press Ctrl+C") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.match(output, new RegExp(`MCP endpoint +http://localhost:${port}/mcp`));
+      await start.ready();
+      assert.match(start.output(), new RegExp(`MCP endpoint +http://localhost:${port}/mcp`));
       const response = await fetch(`http://localhost:${port}/mcp`, { method: "GET" });
       assert.equal(response.status, 405);
     } finally {
-      child.kill("SIGTERM");
+      start.child.kill("SIGTERM");
     }
-    const [code] = (await once(child, "exit")) as [number | null];
-    assert.equal(code, 0, output);
+    assert.equal(await start.exitCode(), 0, start.output());
+    const output = start.output();
     assert.match(output, /GET \/mcp 405/);
     assert.match(output, /SIGTERM received, stopping/);
   });

@@ -160,6 +160,49 @@ describe("/mcp endpoint", () => {
     });
   });
 
+  describe("parameters of the wrong type", () => {
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ["tools/list", { cursor: 5 }, /^Invalid params for tools\/list: cursor must be a string/],
+      ["tools/list", { cursor: { page: 2 } }, /cursor must be a string/],
+      ["tools/list", { cursor: null }, /cursor must be a string/],
+      ["resources/list", { cursor: [] }, /^Invalid params for resources\/list: cursor must be a string/],
+      ["resources/templates/list", { cursor: true }, /^Invalid params for resources\/templates\/list: cursor must be a string/],
+      ["prompts/list", { cursor: 1.5 }, /^Invalid params for prompts\/list: cursor must be a string/],
+      ["tools/call", { name: 42 }, /^Invalid params for tools\/call: name must be a string\.$/],
+      ["tools/call", { arguments: {} }, /^Invalid params for tools\/call: name is required\.$/],
+      ["tools/call", { name: "refuses", arguments: "all" }, /^Invalid params for tools\/call: arguments must be an object\.$/],
+      ["tools/list", { _meta: "x" }, /^Invalid params for tools\/list: _meta must be an object\.$/],
+    ];
+    for (const era of ["2026-07-28", "2025-11-25"] as const) {
+      for (const [method, params, message] of cases) {
+        it(`answers ${method} with ${JSON.stringify(params)} (${era}) with -32602 and one short sentence, not -32603 and a schema dump`, async () => {
+          const body = era === "2026-07-28" ? { ...params, _meta: params["_meta"] ?? MODERN_META } : params;
+          const headers: Record<string, string> = { "mcp-protocol-version": era };
+          if (era === "2026-07-28") {
+            headers["mcp-method"] = method;
+            if (typeof params["name"] === "string") headers["mcp-name"] = params["name"];
+          }
+          const response = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: "req-7", method, params: body }), headers);
+          assert.equal(response.status, 200);
+          assert.equal(response.headers.get("content-type"), "application/json");
+          const answer = (await response.json()) as { id: string; error: { code: number; message: string } };
+          assert.equal(answer.id, "req-7");
+          assert.equal(answer.error.code, -32602);
+          assert.match(answer.error.message, message);
+          assert.ok(answer.error.message.length < 120 && !answer.error.message.includes("\n"), answer.error.message);
+        });
+      }
+    }
+
+    it("still hands a string cursor to the SDK, and answers notifications with nothing to refuse", async () => {
+      const listed = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { cursor: "page-2", _meta: MODERN_META } }), MODERN_HEADERS);
+      const body = (await listed.json()) as { result?: unknown; error?: { code: number } };
+      assert.notEqual(body.error?.code, -32602, JSON.stringify(body));
+      const notification = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized", params: { cursor: 5 } }), { "mcp-protocol-version": "2025-11-25" });
+      assert.equal(notification.status, 202, "a notification gets no JSON-RPC answer");
+    });
+  });
+
   describe("refused methods", () => {
     it("refuses subscriptions/listen instead of holding the Function open", async () => {
       const response = await post(

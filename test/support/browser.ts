@@ -55,8 +55,8 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(
       [
         `No chromium at ${CHROMIUM_PATH}. The browser tests drive Debian's chromium with playwright-core.`,
-        "Install it with `sudo apt-get install chromium` (Debian, Ubuntu; `.ci/run` does this in CI),",
-        "or set CHROMIUM_PATH to a Chromium or Google Chrome binary.",
+        "`npm test` finds or installs it (scripts/with-test-peers); for a single test file, install it with",
+        "`sudo apt-get install chromium` (Debian, Ubuntu) or set CHROMIUM_PATH to a Chromium or Google Chrome binary.",
       ].join("\n"),
     );
   }

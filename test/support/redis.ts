@@ -28,7 +28,7 @@ export async function startRedis(): Promise<RunningRedis> {
     command: process.env.REDIS_SERVER ?? "redis-server",
     args: (port) => ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "notice"],
     ready: /Ready to accept connections/,
-    installHint: "install it with: apt-get install -y redis-server",
+    installHint: "npm test finds or installs it; for a single test file: apt-get install -y redis-server, or set REDIS_SERVER",
   });
   return {
     port: service.port,

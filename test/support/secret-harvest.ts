@@ -116,8 +116,11 @@ export class SecretHarvest {
     const url = new URL(input instanceof Request ? input.url : String(input));
     this.#fromParameters(url.searchParams);
     const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    const bearer = /^Bearer\s+(\S+)$/i.exec(headers.get("authorization") ?? "")?.[1];
-    this.add("bearer credential", bearer);
+    // Whatever the shape (a Bearer token, a bare API key, another scheme, several credentials), each
+    // word of the value but a scheme name is a credential the log must not hold.
+    for (const word of (headers.get("authorization") ?? "").split(/[\s,]+/)) {
+      if (!/^(bearer|basic|digest|dpop|negotiate)$/i.test(word)) this.add("bearer credential", word);
+    }
     for (const cookie of (headers.get("cookie") ?? "").split(";")) this.add("cookie", cookie.split("=").slice(1).join("=").trim());
     const body = init?.body;
     if (typeof body === "string") this.#fromText(body, headers.get("content-type"));

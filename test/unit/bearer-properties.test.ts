@@ -83,6 +83,38 @@ describe("Authorization header parser, properties", () => {
     );
   });
 
+  it("never repeats any part of a refused header in its reason: every reason is one of a fixed set", () => {
+    const fixedReasons = new Set([
+      "The Authorization header is malformed.",
+      "Send Authorization: Bearer <token>; no other form is accepted.",
+      "The Bearer token is empty.",
+      "The Bearer token is too long.",
+      "Send exactly one Bearer token.",
+      ...["Basic", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate", "NTLM", "OAuth", "PrivateToken", "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid"].map(
+        (scheme) => `The ${scheme} scheme is not accepted; send a Bearer token.`,
+      ),
+    ]);
+    // Credentials sent without a scheme, or after one nobody registered, are the dangerous case: they parse as a scheme.
+    const schemeLike = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!#$%&'*+^`|~"), minLength: 1, maxLength: 60 });
+    const values = fc.oneof(
+      schemeLike,
+      jwtLike,
+      fc.tuple(schemeLike, fc.constantFrom(" ", "  "), fc.oneof(token68, jwtLike, anyText(40))).map((parts) => parts.join("")),
+      fc.tuple(fc.constantFrom("basic", "DIGEST", "dpop", "Negotiate"), fc.constant(" "), token68).map((parts) => parts.join("")),
+      anyText(200),
+      trickyText(),
+    );
+    fc.assert(
+      fc.property(values, (value) => {
+        const headers = headersWith(value);
+        fc.pre(headers !== undefined);
+        const credential = readBearer(headers);
+        if (credential.kind === "malformed") assert.ok(fixedReasons.has(credential.reason), `${JSON.stringify(value)} refused with ${JSON.stringify(credential.reason)}`);
+      }),
+      fuzzParameters(3000),
+    );
+  });
+
   it("refuses a token over 16 KiB and the scheme alone", () => {
     assert.equal(readBearer(new Headers({ authorization: `Bearer ${"a".repeat(16 * 1024 + 1)}` })).kind, "malformed");
     assert.equal(readBearer(new Headers({ authorization: `Bearer ${"a".repeat(16 * 1024)}` })).kind, "token");

@@ -148,6 +148,7 @@ describe("client metadata documents", () => {
     assert.equal(reasonOf(() => parse({ ...base, client_name: "N".repeat(201) })), "invalid_document");
     assert.equal(reasonOf(() => parse({ ...base, client_name: "   " })), "invalid_document");
     assert.equal(reasonOf(() => parse({ ...base, client_name: "Good\u202eevil" })), "invalid_document");
+    for (const disguised of ["Micro\u200bsoft", "Micro\u061csoft", "Micro\u00adsoft", "\ufeffMicrosoft", "Micro\u2060soft"]) assert.equal(reasonOf(() => parse({ ...base, client_name: disguised })), "invalid_document", JSON.stringify(disguised));
     assert.equal(reasonOf(() => parse({ ...base, client_name: "Line\nbreak" })), "invalid_document");
     assert.equal(reasonOf(() => parse({ ...base, client_name: 7 })), "invalid_document");
   });

@@ -27,6 +27,13 @@ describe("configuration", () => {
     assert.deepEqual(config.mcp.allowedHosts, ["contoso-mcp.azurewebsites.net", "localhost", "127.0.0.1", "[::1]"]);
   });
 
+  it("listens on the loopback addresses unless BIND_ADDRESS names another", () => {
+    assert.equal(loadConfig({ AUTH_MODE: "none" }).bindAddress, "localhost");
+    assert.equal(loadConfig({ AUTH_MODE: "none", BIND_ADDRESS: "0.0.0.0" }).bindAddress, "0.0.0.0");
+    assert.equal(loadConfig({ AUTH_MODE: "none", BIND_ADDRESS: "[::]" }).bindAddress, "::");
+    assert.equal(loadConfig({ AUTH_MODE: "none", BIND_ADDRESS: "LOCALHOST" }).bindAddress, "localhost");
+  });
+
   it("refuses to serve without sign-in when the app runs in Azure", () => {
     const error = configError({ AUTH_MODE: "none", WEBSITE_INSTANCE_ID: "abc123", WEBSITE_HOSTNAME: "x.azurewebsites.net" });
     assert.equal(error.setting, "AUTH_MODE");
@@ -39,6 +46,10 @@ describe("configuration", () => {
       [{ PUBLIC_BASE_URL: "http://contoso.example" }, "PUBLIC_BASE_URL", /https/],
       [{ PUBLIC_BASE_URL: "https://contoso.example/api" }, "PUBLIC_BASE_URL", /origin only/],
       [{ PORT: "70000" }, "PORT", /port number/],
+      [{ BIND_ADDRESS: "my-laptop" }, "BIND_ADDRESS", /expected localhost .* or an IP address such as 0\.0\.0\.0/],
+      [{ BIND_ADDRESS: "0.0.0.0:7071" }, "BIND_ADDRESS", /an IP address/],
+      [{ SERVER_DISPLAY_NAME: "Contoso \u202Eslooт" }, "SERVER_DISPLAY_NAME", /contains U\+202E, an invisible, control or text-direction character/],
+      [{ SERVER_DISPLAY_NAME: "x".repeat(81) }, "SERVER_DISPLAY_NAME", /at most 80/],
       [{ MCP_MAX_BODY_BYTES: "-1" }, "MCP_MAX_BODY_BYTES", /positive number of bytes/],
       [{ MCP_MAX_BODY_BYTES: "lots" }, "MCP_MAX_BODY_BYTES", /positive number of bytes/],
       [{ MCP_ALLOWED_HOSTS: "https://contoso.example" }, "MCP_ALLOWED_HOSTS", /host name/],

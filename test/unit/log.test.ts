@@ -20,6 +20,26 @@ describe("log redaction", () => {
     assert.match(text, /refresh_token=\[redacted-jwt\]&client_id=x/);
   });
 
+  it("masks the value of an Authorization header written into a string, whatever its shape", () => {
+    const values = ["sk-live-51HqLyjF8c2Xc0nTzQ9wRk", "Token 9f8e7d6c5b4a3928", "Basic dXNlcjpwYXNz", "ab", "Bearer short", "sk-live-4kq2 ghp_Zx81Qm0L"];
+    for (const value of values) {
+      const secret = value.split(" ").at(-1)!;
+      for (const text of [
+        `request headers: Authorization: ${value}\r\nHost: kit.example`,
+        `{"host":"kit.example","authorization":"${value}","accept":"*/*"}`,
+        `{ authorization: '${value}', host: 'kit.example' }`,
+        `proxy-authorization=${value}`,
+        `AUTHORIZATION:${value}`,
+      ]) {
+        const redacted = redactText(text);
+        assert.ok(!redacted.includes(secret), `${JSON.stringify(text)} became ${JSON.stringify(redacted)}`);
+        assert.match(redacted, /authorization["']?\s*[:=]\s*\[redacted\]/i);
+      }
+    }
+    assert.equal(redactText('{"authorization":"k-1","host":"kit.example"}'), '{"authorization":[redacted],"host":"kit.example"}', "the members after it are kept");
+    assert.equal(redactText("authorization_code grant; authorization server answered"), "authorization_code grant; authorization server answered", "prose is left alone");
+  });
+
   it("drops credential-named fields whole, at any depth", () => {
     const redacted = redactValue({ user: "alice", access_token: "opaque-value", nested: { clientSecret: "s3cr3t", code: "abc" }, list: [{ refreshToken: "r" }] });
     assert.deepEqual(redacted, { user: "alice", access_token: "[redacted]", nested: { clientSecret: "[redacted]", code: "[redacted]" }, list: [{ refreshToken: "[redacted]" }] });

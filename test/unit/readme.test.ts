@@ -24,6 +24,14 @@ describe("README", () => {
     );
   });
 
+  it("points tool authors at a test template that exists and uses the support modules it shows", () => {
+    const section = readme.slice(readme.indexOf("### Testing your own tool"), readme.indexOf("### Declaring a downstream API"));
+    assert.match(section, /test\/integration\/tool-template\.test\.ts/);
+    const template = readFileSync(new URL("../../../test/integration/tool-template.test.ts", import.meta.url), "utf8");
+    for (const [, module] of section.matchAll(/from "\.\.\/support\/([a-z-]+)\.js"/g)) assert.ok(template.includes(`../support/${module}.js`), `the template uses ../support/${module}.js`);
+    for (const name of ["startKit", "connectClient", "proxyEnv", "startDefaultStandIn", "callTool", "mintAccessToken"]) assert.ok(template.includes(name), `the template shows ${name}`);
+  });
+
   it("tells people to run only npm scripts that exist", () => {
     const mentioned = new Set([...readme.matchAll(/npm run (?:--silent )?([a-z][a-z:-]*)/g)].map((match) => match[1]!));
     const missing = [...mentioned].filter((name) => scripts[name] === undefined);

@@ -12,12 +12,10 @@ import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "../.
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { facadeBrowser, proxyEnv, startProxyKit } from "../support/facade.js";
 import { startHostProcess, type HostProcess } from "../support/host-process.js";
-import { pointToolsAt, startKit, unpointTools, type RunningKit } from "../support/kit.js";
+import { EVERY_EXAMPLE, pointToolsAt, startKit, unpointTools, type RunningKit } from "../support/kit.js";
 import { callTool, legacyToolCall } from "../support/mcp-calls.js";
 import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
-import listOrders from "../../tools/list-orders.js";
-import { serverInfo, tools } from "../../tools/index.js";
 
 /** Runs `count` tasks with at most `width` at a time. */
 async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
@@ -47,8 +45,7 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
     standIn = await startDefaultStandIn();
     graph = await startFakeGraph({ entra: standIn });
     pointToolsAt(graph);
-    // list_orders is offered where ORDERS_API_URL is set (tools/index.ts), which this process did not know when it loaded the list.
-    kit = await startProxyKit(standIn, { server: { ...serverInfo, tools: [...tools.filter((tool) => tool !== listOrders), listOrders] } });
+    kit = await startProxyKit(standIn, { server: EVERY_EXAMPLE });
   });
   after(async () => {
     unpointTools();

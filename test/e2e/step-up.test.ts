@@ -32,7 +32,7 @@ import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { permissionsOnPage, signInThroughPages } from "../support/entra-pages.js";
 import { facadeBrowser, startProxyKit } from "../support/facade.js";
 import { startHostProcess } from "../support/host-process.js";
-import { pointToolsAt, unpointTools, type RunningKit } from "../support/kit.js";
+import { EVERY_EXAMPLE, pointToolsAt, unpointTools, type RunningKit } from "../support/kit.js";
 import { connectWithOAuth, CookieJar, finishSignIn, HeadlessOAuthProvider } from "../support/oauth.js";
 
 const REDIRECT = "http://127.0.0.1:45678/callback";
@@ -78,7 +78,7 @@ describe("step-up end to end: consent and MFA when a tool needs them", function 
     standIn = await startDefaultStandIn();
     graph = await startFakeGraph({ entra: standIn });
     pointToolsAt(graph);
-    kit = await startProxyKit(standIn);
+    kit = await startProxyKit(standIn, { server: EVERY_EXAMPLE });
   });
   after(async () => {
     unpointTools();
@@ -142,7 +142,7 @@ describe("step-up end to end: consent and MFA when a tool needs them", function 
       await graph.close();
       graph = await startFakeGraph({ entra: explicit });
       pointToolsAt(graph);
-      incremental = await startProxyKit(explicit, { env: { CONSENT: "incremental" } });
+      incremental = await startProxyKit(explicit, { env: { CONSENT: "incremental" }, server: EVERY_EXAMPLE });
     });
     after(async () => {
       await incremental?.close();

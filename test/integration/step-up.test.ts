@@ -220,7 +220,7 @@ describe("step-up", function () {
       const { page, entra } = await toEntra(kit, challengeScope);
       assert.deepEqual(entra.searchParams.get("scope")!.split(" ").sort(), [KIT_SCOPE_URI, "openid", "profile", "offline_access", GRAPH_USER_READ, ORDERS_SCOPE_URI].sort(), "CONSENT=upfront: every declared scope");
       assert.equal(entra.searchParams.get("claims"), claimsOfScope(challengeScope.split(" ")[2]!));
-      assert.match(page, /Let its tools call Microsoft Graph as you \(User\.Read\)/);
+      assert.match(page, /Let its tools use Microsoft Graph as you, to read your profile \(User\.Read\)/);
       assert.match(page, /extra sign-in check/);
     });
 
@@ -244,7 +244,7 @@ describe("step-up", function () {
         assert.doesNotMatch(first.page, /Microsoft Graph/);
         const stepUp = await toEntra(incremental, "mcp.access User.Read");
         assert.deepEqual(stepUp.entra.searchParams.get("scope")!.split(" ").sort(), [KIT_SCOPE_URI, "openid", "profile", "offline_access", GRAPH_USER_READ].sort());
-        assert.match(stepUp.page, /Let its tools call Microsoft Graph as you \(User\.Read\)/);
+        assert.match(stepUp.page, /Let its tools use Microsoft Graph as you, to read your profile \(User\.Read\)/);
         assert.equal(stepUp.entra.searchParams.get("claims"), null);
       } finally {
         await incremental.close();

@@ -8,8 +8,16 @@ import { createLocalHost, type LocalHost } from "../../lib/host/server.js";
 import { createLogger } from "../../lib/log.js";
 import { environmentSecrets, type SecretSource } from "../../lib/secrets/source.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
+import listOrders from "../../tools/list-orders.js";
 import { serverInfo, tools } from "../../tools/index.js";
 import { LogCapture } from "./log-capture.js";
+
+/**
+ * Every shipped example, `list_orders` included: tools/index.ts offers it only
+ * where ORDERS_API_URL is set when the list loads, and a test process points
+ * the tools at its fake APIs ({@link pointToolsAt}) after that.
+ */
+export const EVERY_EXAMPLE: McpServerDefinition = { ...serverInfo, tools: [...tools.filter((tool) => tool !== listOrders), listOrders] };
 
 export interface RunningKit {
   readonly baseUrl: URL;

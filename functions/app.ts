@@ -46,7 +46,7 @@ export function createEndpoints(app: AppContext): HostedEndpoint[] {
           secrets,
           log: app.log,
           serverName: app.server.name,
-          downstreamScopes: downstreamScopesOf(app.server.tools),
+          downstreamScopes: [...new Set([...downstreamScopesOf(app.server.tools), ...(app.server.remoteServers ?? []).flatMap((server) => server.scopes ?? [])])],
         })
       : undefined;
   return [

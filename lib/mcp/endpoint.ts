@@ -14,6 +14,7 @@ import type { McpSettings } from "../config.js";
 import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
 import { invalidTokenResponse, type Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
+import { Gateway } from "../gateway/gateway.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -61,8 +62,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   checkDefinition(definition);
   if (auth.mode !== "none" && auth.gate === undefined) throw new Error(`AUTH_MODE=${auth.mode} needs an authentication gate`);
   const environments = new WeakMap<Request, ToolCallEnvironment>();
+  const remoteServers = definition.remoteServers ?? [];
+  const gateway = remoteServers.length === 0 ? undefined : new Gateway(remoteServers, auth.services?.onBehalfOf, log);
   const sdkHandler = createMcpHandler(
-    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }),
+    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }, gateway),
     {
       legacy: "stateless",
       maxRequestBodySize: settings.maxBodyBytes,
@@ -111,7 +114,12 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.
     let signInRequired: string | undefined;
-    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description) });
+    environments.set(request, {
+      log: context.log,
+      onSignInRequired: (description) => (signInRequired ??= description),
+      message,
+      ...(authInfo === undefined ? {} : { authInfo }),
+    });
     let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
     if (auth.resource !== undefined && callsTools(message)) {
       // A token Entra refused during the call becomes a 401, so that the client refreshes it and

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import {
   McpServer,
+  type AuthInfo,
   type CallToolResult,
   type ScopeChallengeHandler,
   type ServerCapabilities,
@@ -21,6 +22,8 @@ import type { AuthMode } from "../config.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
+import type { Gateway } from "../gateway/gateway.js";
+import { checkRemoteServers, type RemoteServer } from "../gateway/remote-server.js";
 import { NeedError, resolveNeeds, SignInRequiredError, type NeedServices } from "./needs.js";
 import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
@@ -35,6 +38,13 @@ export interface McpServerDefinition {
   readonly instructions?: string;
   /** The tools, in the order clients list them. */
   readonly tools: readonly AnyTool[];
+  /**
+   * Downstream MCP servers whose tools, resources and prompts are offered
+   * beside the tools, called On-Behalf-Of the caller (lib/gateway). Their
+   * scopes must be known before the endpoint is created: declared, or read
+   * by `resolveRemoteServers` at startup.
+   */
+  readonly remoteServers?: readonly RemoteServer[];
   /**
    * Capabilities beyond tools (resources, prompts, completions, logging) for
    * what `extend` registers. Tool list changes are never advertised: see
@@ -56,6 +66,10 @@ export interface McpServerDefinition {
 /** Per-request values the tool wrappers need. */
 export interface ToolCallEnvironment {
   readonly log: Logger;
+  /** The request's parsed JSON-RPC body: what it asks for decides what the gateway registers. */
+  readonly message?: unknown;
+  /** The caller, as the gate validated it (absent without sign-in). */
+  readonly authInfo?: AuthInfo;
   /** Told when a tool's need found the caller's token refused by Entra (see SignInRequiredError). */
   readonly onSignInRequired?: (description: string) => void;
 }
@@ -82,6 +96,7 @@ export function checkDefinition(definition: McpServerDefinition): void {
     if (seen.has(tool.name)) throw new ToolDefinitionError(tool.name, "defined twice; tool names must be unique");
     seen.add(tool.name);
   }
+  checkRemoteServers(definition.remoteServers ?? [], [...seen], { scopesKnown: true });
 }
 
 /** The union of the downstream scopes the tools' needs will ask for, so users consent to all of them at sign-in. */
@@ -95,19 +110,30 @@ export function downstreamScopesOf(tools: readonly AnyTool[]): string[] {
   return [...scopes];
 }
 
-/** Creates the server instance for one request. */
-export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment): McpServer {
+/**
+ * Creates the server instance for one request. With a gateway, what the
+ * request needs from remote servers is registered too (then the server
+ * comes once the caller's downstream lists are there).
+ */
+export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment, gateway?: Gateway): McpServer | Promise<McpServer> {
   const server = new McpServer(
     { name: definition.name, version: definition.version },
     {
       capabilities: staticCapabilities(definition),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),
       ...(definition.requestState === undefined ? {} : { requestState: definition.requestState }),
+      ...(gateway === undefined ? {} : { cacheHints: gateway.listCacheHints() }),
     },
   );
   for (const tool of definition.tools) registerTool(server, tool, auth, environment);
   definition.extend?.(server);
-  return server;
+  if (gateway === undefined) return server;
+  return gateway.extend(server, {
+    token: validatedTokenOf(environment.authInfo),
+    message: environment.message,
+    log: environment.log,
+    failure: (toolName, error) => toolFailure(environment, environment.log.child({ tool: toolName }), toolName, error),
+  });
 }
 
 /**
@@ -118,7 +144,7 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
  */
 function staticCapabilities(definition: McpServerDefinition): ServerCapabilities {
   const declared = definition.capabilities ?? {};
-  const mayRegisterMore = definition.extend !== undefined;
+  const mayRegisterMore = definition.extend !== undefined || (definition.remoteServers?.length ?? 0) > 0;
   return {
     ...declared,
     tools: { listChanged: false },
@@ -164,11 +190,16 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
         }
         return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
       } catch (error) {
-        if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
-        return failure(log, tool.name, error);
+        return toolFailure(environment, log, tool.name, error);
       }
     },
   );
+}
+
+/** A failed call as its result, for the kit's tools and the gateway's alike: what the endpoint must learn is passed on first. */
+export function toolFailure(environment: ToolCallEnvironment, log: Logger, toolName: string, error: unknown): CallToolResult {
+  if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
+  return failure(log, toolName, error);
 }
 
 function toolContext(log: Logger, ctx: ServerContext, signal: AbortSignal): ToolContext {

@@ -41,6 +41,7 @@ export function createOboServices(options: OboServicesOptions): NeedServices {
           throw explain(error, token, scopes, options);
         }
       },
+      invalidate: (token: ValidatedToken, scopes: readonly string[]) => exchanger.invalidate(token, scopes),
     },
     msalClient: () => (msalClient ??= createMsalClient(options.settings, options.credential, options.log)),
   };

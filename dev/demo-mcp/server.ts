@@ -286,10 +286,9 @@ export class DemoMcpServer {
             if (response.write(text)) resolve();
             else response.once("drain", resolve);
           });
+        const closed = new Promise<void>((resolve) => response.once("close", resolve));
         await write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"content":[{"type":"text","text":"`);
-        while (this.hugeBytesWritten < fault.bytes && !response.destroyed) {
-          await Promise.race([write(chunk), new Promise<void>((resolve) => response.once("close", resolve))]);
-        }
+        while (this.hugeBytesWritten < fault.bytes && !response.destroyed) await Promise.race([write(chunk), closed]);
         if (!response.destroyed) response.end(`"}]}}`);
         return;
       }

@@ -178,9 +178,13 @@ function resourceName(server: RemoteServer): string {
   return first.slice(0, first.lastIndexOf("/"));
 }
 
+/** Whether `error`, or what caused it (the SDK wraps fetch's errors), is a failure to reach the server at all. */
 function isNetworkFailure(error: unknown): boolean {
-  // fetch rejects with a TypeError("fetch failed") whose cause is the socket error.
-  if (error instanceof TypeError && /fetch failed/i.test(error.message)) return true;
-  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? (error as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/.test(code);
+  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 6; current = (current as { cause?: unknown }).cause, depth++) {
+    // fetch rejects with a TypeError("fetch failed") whose cause is the socket error.
+    if (current instanceof TypeError && /fetch failed/i.test(current.message)) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/.test(code)) return true;
+  }
+  return false;
 }

@@ -104,11 +104,12 @@ export function cleanListing(server: RemoteServer, raw: RawListing, skipped: (it
   for (const entry of raw.tools.slice(0, UNTRUSTED_LIMITS.listItems)) {
     const tool = record(entry);
     const original = tool["name"];
+    // What the declaration leaves out is not looked at further.
+    if (typeof original === "string" && !server.offers(original)) continue;
     if (typeof original !== "string" || !TOOL_NAME.test(original)) {
       skipped(`tool ${JSON.stringify(cleanLabel(String(original)))}`, "its name is not a tool name (1-128 of A-Z a-z 0-9 _ - .)");
       continue;
     }
-    if (!server.offers(original)) continue;
     const name = `${server.prefix}${original}`;
     if (name.length > 128) {
       skipped(`tool ${original}`, `with the prefix its name ${name} is longer than 128 characters`);

@@ -11,10 +11,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { McpServer as V1McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport as V1ServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
-import { DEMO_MCP_APP, DEV_APPLICATIONS, DEV_TENANT_ID } from "../../dev/defaults.js";
+import { DEMO_MCP_APP, DEV_APPLICATIONS, DEV_TENANT_ID, DEV_TENANTS } from "../../dev/defaults.js";
 import { tokenFingerprint, type DemoCaller, type SeenToken } from "../../dev/demo-mcp/index.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
-import type { AppRegistrationConfig } from "../../dev/entra/types.js";
+import type { AppRegistrationConfig, TenantConfig } from "../../dev/entra/types.js";
 import { TokenRejected } from "../../dev/entra/jwt.js";
 import { readBody, sendJson } from "../../dev/http.js";
 import { createLoopbackListener, type LoopbackListener } from "../../dev/listener.js";
@@ -46,6 +46,18 @@ export const INNER_KIT_APP: AppRegistrationConfig = {
 
 /** The default directory plus the test downstreams' registrations. */
 export const GATEWAY_APPLICATIONS: readonly AppRegistrationConfig[] = [...DEV_APPLICATIONS, V1_APP, INNER_KIT_APP];
+
+/** More users of the dev tenant, whose caches start cold in the tests that need it. */
+export const GATEWAY_USERS = ["dave", "erin", "frank", "grace"].map((alias, index) => ({
+  alias,
+  displayName: `${alias[0]!.toUpperCase()}${alias.slice(1)} Example`,
+  upn: `${alias}@contoso.example`,
+  oid: `0e${index}00000-0000-4000-8000-00000000000${index}`,
+  password: `${alias}-dev-password`,
+}));
+
+/** The default tenants with {@link GATEWAY_USERS} added to the dev tenant. */
+export const GATEWAY_TENANTS: readonly TenantConfig[] = DEV_TENANTS.map((tenant) => (tenant.id === DEV_TENANT_ID ? { ...tenant, users: [...tenant.users, ...GATEWAY_USERS] } : tenant));
 
 /** What a recording downstream saw. */
 export interface RecordingDownstream {

@@ -42,7 +42,8 @@ const UNSHOWABLE_EXCEPT_LINE_BREAKS = /(?![\n\t])[\p{Cc}\p{Cf}\p{Co}\p{Zl}\p{Zp}
 
 /** A one-line label fit to show: unshowable characters removed, whitespace collapsed, cut to `limit`. */
 export function cleanLabel(text: string, limit: number = UNTRUSTED_LIMITS.label): string {
-  return cut(text.replace(UNSHOWABLE, "").replace(/\s+/g, " ").trim(), limit);
+  // Line breaks and tabs become spaces first: a label is one line, and its words stay apart.
+  return cut(text.replace(/\s+/g, " ").replace(UNSHOWABLE, "").replace(/ {2,}/g, " ").trim(), limit);
 }
 
 /** A multi-line text (a description): unshowable characters but line breaks and tabs removed, cut to `limit`. */

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { StoredOAuthClientInformation } from "@modelcontextprotocol/client";
 import type { EntraStandIn } from "../../dev/entra/index.js";
+import { startDemoMcpServer, type DemoMcpServer } from "../../dev/demo-mcp/index.js";
 import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
 import type { Environment } from "../../lib/config.js";
 import { generateKeyringJson } from "../../lib/oauth/sealing.js";
@@ -123,13 +124,16 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
   this.timeout(90_000);
   let standIn: EntraStandIn;
   let graph: FakeGraph;
+  let demo: DemoMcpServer;
 
   before(async () => {
     requireDevTlsTrust();
     standIn = await startDefaultStandIn();
     graph = await startFakeGraph({ entra: standIn });
+    demo = await startDemoMcpServer({ entra: standIn });
   });
   after(async () => {
+    await demo?.close();
     await graph?.close();
     await standIn?.close();
   });
@@ -160,6 +164,8 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
           ...cacheEnv,
           GRAPH_BASE_URL: graph.graphBaseUrl,
           ORDERS_API_URL: graph.ordersUrl,
+          // The shipped tools/index.ts declares the demo server behind the gateway when this is set.
+          DEMO_MCP_URL: demo.url.href,
           SEALING_KEYRING: generateKeyringJson("scale-out"),
           PUBLIC_BASE_URL: proxy.url.origin,
           MCP_ALLOWED_HOSTS: proxy.url.hostname,
@@ -247,6 +253,24 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
         assert.deepEqual(new Set(answers.map((answer) => answer.servedBy)), new Set(INSTANCES));
         assert.equal(standIn.activity.counts().obo - before, 1, "the first instance's OBO result reached the others through the shared cache");
         assert.equal(graph.accepted.length, 6);
+      });
+
+      it("calls a proxied tool (demo_whoami) on every instance with one OBO request for the demo server, shared through the cache", async () => {
+        const token = await standIn.mintAccessToken({ user: "alice", claims: { uti: `scale-out-gateway-${cache}` } });
+        const before = standIn.activity.counts().obo;
+        const seenBefore = demo.seenFor("tools/call").length;
+        const answers: Answer[] = [];
+        for (let call = 0; call < 6; call++) {
+          const answer = await callToolRaw(mcpUrl, token, "demo_whoami");
+          assert.equal(answer.result?.isError, undefined, answer.body);
+          assert.equal(answer.result?.structuredContent?.["oid"], ALICE_OID, answer.body);
+          answers.push(answer);
+        }
+        assert.deepEqual(new Set(answers.map((answer) => answer.servedBy)), new Set(INSTANCES));
+        assert.equal(standIn.activity.counts().obo - before, 1, "the demo server's OBO token reached the other instances through the shared cache");
+        const calls = demo.seenFor("tools/call").slice(seenBefore);
+        assert.equal(calls.length, 6);
+        assert.ok(calls.every((seen) => seen.aud === "de30de30-0000-4000-8000-0000000000d3" && seen.oid === ALICE_OID));
       });
 
       it("loses only the in-flight requests of an instance killed mid-run; its registrations and refresh tokens keep working on the other two", async () => {

@@ -105,7 +105,7 @@ describe("npm start", () => {
     this.timeout(30_000);
     const port = await freePort();
     const child = spawn(process.execPath, ["dist/scripts/start.js"], {
-      env: { ...process.env, PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0" },
+      env: { ...process.env, PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0", DEV_DEMO_PORT: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -139,6 +139,12 @@ describe("npm start", () => {
       const orders = await callTool(mcpUrl, token, "list_orders", { top: 5 });
       assert.equal(orders.isError, false, orders.text);
       assert.ok(Array.isArray(orders.structured?.["orders"]));
+      // The demo downstream MCP server npm start runs, through the gateway, as alice, with a token for its own audience.
+      assert.match(output, /Remote server +demo at https:\/\/localhost:\d+\/mcp: its tools are listed as demo_<tool> \(demo_whoami\)/);
+      const proxied = await callTool(mcpUrl, token, "demo_whoami");
+      assert.equal(proxied.isError, false, proxied.text);
+      assert.equal(proxied.structured?.["oid"], "a11ce000-0000-4000-8000-000000000001");
+      assert.equal(proxied.structured?.["aud"], "de30de30-0000-4000-8000-0000000000d3");
     } finally {
       child.kill("SIGTERM");
     }

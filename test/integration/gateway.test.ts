@@ -18,7 +18,7 @@ import { DEMO_AUDIENCE, GATEWAY_APPLICATIONS, GATEWAY_TENANTS, INNER_KIT_APP, st
 import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { startProxyKit } from "../support/facade.js";
 import type { RunningKit } from "../support/kit.js";
-import { callTool } from "../support/mcp-calls.js";
+import { callTool, MODERN_META } from "../support/mcp-calls.js";
 
 const ALICE_OID = "a11ce000-0000-4000-8000-000000000001";
 const BOB_OID = "b0b00000-0000-4000-8000-000000000002";
@@ -105,6 +105,13 @@ describe("gateway: downstream MCP servers behind the kit", function () {
         }
         const ticketsEcho = listed.find((tool) => tool.name === "tickets_echo")!;
         assert.deepEqual(Object.keys((ticketsEcho.inputSchema as { properties: object }).properties), ["message"]);
+        // The list depends on the caller: no cache may share it (2026-07-28 cache hints).
+        const raw = await fetch(kit.mcpUrl, {
+          method: "POST",
+          headers: { authorization: `Bearer ${caller}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { _meta: MODERN_META } }),
+        });
+        assert.equal(((await raw.json()) as { result: { cacheScope?: string } }).result.cacheScope, "private");
       } finally {
         await viaKit.close();
         await direct.close();

@@ -33,7 +33,7 @@ import { withDeadline } from "../abort.js";
 import { boundedFetch, ResponseTooLargeError } from "./bounded-fetch.js";
 import { DownstreamFailure } from "./errors.js";
 import type { RemoteServer } from "./remote-server.js";
-import { cleanLabel, UNTRUSTED_LIMITS } from "./untrusted-text.js";
+import { cleanMessage } from "./untrusted-text.js";
 
 /** Largest response body the kit reads from a downstream server (a tool result, a list, a resource). */
 export const DOWNSTREAM_RESPONSE_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -148,7 +148,7 @@ function explain(server: RemoteServer, error: unknown, signal: AbortSignal): Err
     return new DownstreamFailure(server.name, "timeout", `The remote server ${name} did not answer in time; try again later.`, { cause: error });
   }
   if (ProtocolError.isInstance(error)) {
-    const message = cleanLabel(String((error as ProtocolError).message), UNTRUSTED_LIMITS.message);
+    const message = cleanMessage(String((error as ProtocolError).message));
     return new DownstreamFailure(server.name, "error_response", `The remote server ${name} refused the request: ${message}`, { cause: error });
   }
   if (isNetworkFailure(error)) {

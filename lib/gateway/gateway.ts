@@ -21,7 +21,7 @@ import type { Logger } from "../log.js";
 import type { OnBehalfOf } from "../mcp/needs.js";
 import type { Conversation, DownstreamCaller } from "./downstream.js";
 import { DownstreamFailure } from "./errors.js";
-import { cleanLabel, UNTRUSTED_LIMITS } from "./untrusted-text.js";
+import { cleanMessage } from "./untrusted-text.js";
 import { cleanListing, ListingCache, namespacedUri, originalUri, type ListedPrompt, type ListedTool, type Listing } from "./listing.js";
 import type { RemoteServer } from "./remote-server.js";
 
@@ -189,7 +189,7 @@ export class Gateway {
           throw error;
         }
       },
-      new AbortController().signal,
+      // No caller's signal: a listing is shared by the user's concurrent requests and cached, so it runs to its own deadline.
     );
   }
 
@@ -238,7 +238,7 @@ export class Gateway {
                               progressToken,
                               progress: progress.progress,
                               ...(progress.total === undefined ? {} : { total: progress.total }),
-                              ...(progress.message === undefined ? {} : { message: cleanLabel(String(progress.message), UNTRUSTED_LIMITS.message) }),
+                              ...(progress.message === undefined ? {} : { message: cleanMessage(String(progress.message)) }),
                             },
                           })
                           .catch(() => undefined);

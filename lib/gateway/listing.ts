@@ -201,7 +201,7 @@ export class ListingCache {
    * `fetch` (one fetch for concurrent callers). A failure is remembered for
    * {@link LISTING_FAILURE_TTL_MS} and thrown to every caller meanwhile.
    */
-  async get(server: RemoteServer, userKey: string, fetch: (signal: AbortSignal) => Promise<Listing>, signal: AbortSignal): Promise<Listing> {
+  async get(server: RemoteServer, userKey: string, fetch: (signal: AbortSignal) => Promise<Listing>, signal?: AbortSignal): Promise<Listing> {
     const key = `${server.name}\u0000${userKey}`;
     const cached = this.#entries.get(key);
     if (cached !== undefined) {

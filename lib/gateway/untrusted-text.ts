@@ -15,6 +15,7 @@
  * Results are data for the model and pass unchanged, bounded in bytes by the
  * transport (bounded-fetch.ts).
  */
+import { redactText } from "../log.js";
 
 /** Bounds of downstream text and structure. */
 export const UNTRUSTED_LIMITS = {
@@ -49,6 +50,16 @@ export function cleanLabel(text: string, limit: number = UNTRUSTED_LIMITS.label)
 /** A multi-line text (a description): unshowable characters but line breaks and tabs removed, cut to `limit`. */
 export function cleanText(text: string, limit: number = UNTRUSTED_LIMITS.description): string {
   return cut(text.replace(/\r\n?/g, "\n").replace(UNSHOWABLE_EXCEPT_LINE_BREAKS, "").trim(), limit);
+}
+
+/**
+ * A message from the server passed on to the user (progress, an error): a
+ * label, at most {@link UNTRUSTED_LIMITS.message} characters, with anything
+ * shaped like a token masked (a server echoing the token it was given must
+ * not put it in a chat transcript).
+ */
+export function cleanMessage(text: string): string {
+  return cleanLabel(redactText(text), UNTRUSTED_LIMITS.message);
 }
 
 /** Whether `text` holds a character {@link cleanLabel} would remove. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { remoteServer, RemoteServerError } from "../../lib/gateway/index.js";
 import { cleanListing, namespacedUri, originalUri } from "../../lib/gateway/listing.js";
 import { checkRemoteServers } from "../../lib/gateway/remote-server.js";
-import { boundedSchema, cleanLabel, cleanText, UNTRUSTED_LIMITS } from "../../lib/gateway/untrusted-text.js";
+import { boundedSchema, cleanLabel, cleanMessage, cleanText, UNTRUSTED_LIMITS } from "../../lib/gateway/untrusted-text.js";
 import { checkDefinition } from "../../lib/mcp/server.js";
 import { defineTool } from "../../lib/mcp/index.js";
 
@@ -76,6 +76,14 @@ describe("gateway: untrusted downstream text", () => {
     assert.equal(cleanLabel("Pay\u202Eyag\u202C  now\u200B\u0007\u2028!"), "Payyag now !");
     assert.equal(cleanLabel("a\nb\tc"), "a b c");
     assert.equal(cleanLabel("\u2066isolated\u2069 \uFEFFbom \u00ADsoft \uE000private"), "isolated bom soft private");
+  });
+
+  it("masks anything shaped like a token in a server's messages, and bounds them", () => {
+    const jwt = `eyJhbGciOiJSUzI1NiJ9.${"eyJzdWIiOiJ4In0"}.c2lnbmF0dXJlLXNpZ25hdHVyZQ`;
+    const cleaned = cleanMessage(`refused ${jwt} and Bearer abc.def-123\u202E`);
+    assert.ok(!cleaned.includes(jwt), cleaned);
+    assert.match(cleaned, /refused \[redacted-jwt\] and Bearer \[redacted\]$/);
+    assert.equal(cleanMessage("y".repeat(2000)).length, UNTRUSTED_LIMITS.message);
   });
 
   it("keeps line breaks and tabs in descriptions, and cuts long text without splitting a surrogate pair", () => {

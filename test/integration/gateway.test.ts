@@ -408,5 +408,17 @@ describe("gateway: downstream MCP servers behind the kit", function () {
         await client.close();
       }
     });
+
+    it("answers a read from a server that went down with an error naming it", async () => {
+      const client = await sdkClient(kit.mcpUrl, await token("alice"));
+      await flaky.stop();
+      try {
+        await assert.rejects(client.readResource({ uri: "flaky+note://today" }), /remote server "flaky" could not be reached/);
+        await assert.rejects(client.getPrompt({ name: "flaky_summarize", arguments: { topic: "x" } }), /remote server "flaky" could not be reached/);
+      } finally {
+        await flaky.start();
+        await client.close();
+      }
+    });
   });
 });

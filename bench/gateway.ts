@@ -5,13 +5,13 @@
  * same call made to the downstream directly with a valid token for it, in
  * the same run, interleaved round by round like the tools/call part.
  *
- * The downstream (dev/demo-mcp, plain HTTP so both paths are alike) runs in
- * this process beside the Entra stand-in it checks tokens against; the kit
- * runs in its own process (servers/kit.ts, mode `gateway`). The stand-in
- * counts the On-Behalf-Of requests: one per (user, server) is the promise.
+ * The downstream (dev/demo-mcp, plain HTTP so both paths are alike) and the
+ * kit (servers/kit.ts, mode `gateway`) each run in a process of their own,
+ * so that both paths cross the same process boundaries; the Entra stand-in
+ * stays in this process and counts the On-Behalf-Of requests: one per
+ * (user, server) is the promise.
  */
 import { DEMO_MCP_IDENTIFIER_URI, DEMO_MCP_SCOPE } from "../dev/defaults.js";
-import { startDemoMcpServer } from "../dev/demo-mcp/index.js";
 import { benchUser, type BenchEntra } from "./entra.js";
 import { startServer } from "./ipc.js";
 import { drive, keepAliveAgent, type LoadTarget } from "./load.js";
@@ -34,6 +34,10 @@ export interface GatewayCaseResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly roundP50Ms: readonly number[];
+  /** CPU time per call of the downstream's process, ms (user + system). */
+  readonly downstreamCpuMsPerCall: number;
+  /** CPU time per call of the kit's process, ms; 0 for the direct path. */
+  readonly kitCpuMsPerCall: number;
 }
 
 export interface GatewayBenchResult {
@@ -41,6 +45,8 @@ export interface GatewayBenchResult {
   readonly proxied: GatewayCaseResult;
   /** Median of the per-round p50 ratios, proxied ÷ direct. */
   readonly p50Ratio: number;
+  /** Server CPU per call, proxied (kit + downstream) ÷ direct (downstream): less sensitive than latency to a busy machine. */
+  readonly cpuRatio: number;
   readonly p50RatioRounds: { readonly min: number; readonly max: number };
   /** On-Behalf-Of requests the stand-in answered over the whole proxied run, and how many users made it. */
   readonly oboRequests: number;
@@ -89,7 +95,7 @@ function isWhoamiAnswer(status: number, body: string): boolean {
 
 /** Runs the comparison. */
 export async function measureGateway(entra: BenchEntra, plan: GatewayPlan, log: (line: string) => void): Promise<GatewayBenchResult> {
-  const demo = await startDemoMcpServer({ entra: entra.standIn, https: false });
+  const demo = await startServer({ name: "demo-downstream", entry: serverEntry("demo-downstream"), env: { BENCH_ENTRA_ORIGIN: entra.standIn.origin } });
   const kit = await startServer({ name: "kit-gateway", entry: serverEntry("kit"), args: ["gateway"], env: { ...entra.kitEnv, BENCH_DEMO_MCP_URL: demo.url.href } });
   try {
     const kitTokens = await entra.tokens(plan.firstUser, plan.users);
@@ -109,10 +115,16 @@ export async function measureGateway(entra: BenchEntra, plan: GatewayPlan, log: 
     }
     const samples = { direct: [] as Float64Array[], proxied: [] as Float64Array[] };
     const roundP50 = { direct: [] as number[], proxied: [] as number[] };
+    const cpuMicros = { direct: { demo: 0, kit: 0 }, proxied: { demo: 0, kit: 0 } };
     for (let roundIndex = 0; roundIndex < plan.rounds; roundIndex++) {
       const order = roundIndex % 2 === 0 ? (["direct", "proxied"] as const) : (["proxied", "direct"] as const);
       for (const name of order) {
+        const [demoBefore, kitBefore] = await Promise.all([demo.stats(), kit.stats()]);
         const result = await drive(targets[name], agents[name], plan.sliceRequests, 1, roundIndex * plan.sliceRequests);
+        const [demoAfter, kitAfter] = await Promise.all([demo.stats(), kit.stats()]);
+        cpuMicros[name].demo += demoAfter.cpuMicros - demoBefore.cpuMicros;
+        // Only the proxied path's calls reach the kit; what it burns while the direct path runs is its idle cost.
+        if (name === "proxied") cpuMicros[name].kit += kitAfter.cpuMicros - kitBefore.cpuMicros;
         if (name === "proxied") proxiedCalls += plan.sliceRequests;
         samples[name].push(result.latenciesMs);
         roundP50[name].push(round(median(result.latenciesMs), 4));
@@ -123,14 +135,24 @@ export async function measureGateway(entra: BenchEntra, plan: GatewayPlan, log: 
     const oboRequests = entra.oboRequests() - oboBefore;
     const figures = (name: "direct" | "proxied"): GatewayCaseResult => {
       const all = Float64Array.from(samples[name].flatMap((part) => [...part]));
-      return { requests: all.length, p50Ms: round(percentile(all, 50), 4), p99Ms: round(percentile(all, 99), 4), roundP50Ms: roundP50[name] };
+      return {
+        requests: all.length,
+        p50Ms: round(percentile(all, 50), 4),
+        p99Ms: round(percentile(all, 99), 4),
+        roundP50Ms: roundP50[name],
+        downstreamCpuMsPerCall: round(cpuMicros[name].demo / 1000 / all.length, 4),
+        kitCpuMsPerCall: round(cpuMicros[name].kit / 1000 / all.length, 4),
+      };
     };
     const ratios = roundP50.proxied.map((value, index) => value / roundP50.direct[index]!).filter(Number.isFinite);
     log(`  gateway: ${proxiedCalls} proxied calls by ${plan.users} users, ${oboRequests} OBO requests`);
+    const direct = figures("direct");
+    const proxied = figures("proxied");
     return {
-      direct: figures("direct"),
-      proxied: figures("proxied"),
+      direct,
+      proxied,
       p50Ratio: round(median(ratios), 3),
+      cpuRatio: round((proxied.kitCpuMsPerCall + proxied.downstreamCpuMsPerCall) / direct.downstreamCpuMsPerCall, 3),
       p50RatioRounds: { min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3) },
       oboRequests,
       users: plan.users,
@@ -138,6 +160,6 @@ export async function measureGateway(entra: BenchEntra, plan: GatewayPlan, log: 
     };
   } finally {
     await kit.stop();
-    await demo.close();
+    await demo.stop();
   }
 }

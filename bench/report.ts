@@ -185,17 +185,19 @@ export function renderMarkdown(report: BenchReport): string {
     const { gateway } = report;
     lines.push("## Gateway", "");
     lines.push(
-      "The demo downstream's `whoami` (dev/demo-mcp, SDK v2, plain HTTP, in the benchmark's process beside the Entra stand-in) called directly with a token for its own audience, " +
+      "The demo downstream's `whoami` (dev/demo-mcp, SDK v2, plain HTTP, in a process of its own) called directly with a token for its own audience, " +
         "against `demo_whoami` through the kit (its own process: token check, the caller's cached listing, the cached On-Behalf-Of token, one request to the downstream); " +
         "2026-07-28, concurrency 1, interleaved rounds; ratio: median of the per-round p50 ratios.",
       "",
-      "| Path | Calls | p50 ms | p99 ms |",
-      "|---|---:|---:|---:|",
-      `| downstream called directly | ${gateway.direct.requests} | ${fixed(gateway.direct.p50Ms, 3)} | ${fixed(gateway.direct.p99Ms, 2)} |`,
-      `| through the kit's gateway | ${gateway.proxied.requests} | ${fixed(gateway.proxied.p50Ms, 3)} | ${fixed(gateway.proxied.p99Ms, 2)} |`,
+      "| Path | Calls | p50 ms | p99 ms | downstream CPU ms/call | kit CPU ms/call |",
+      "|---|---:|---:|---:|---:|---:|",
+      `| downstream called directly | ${gateway.direct.requests} | ${fixed(gateway.direct.p50Ms, 3)} | ${fixed(gateway.direct.p99Ms, 2)} | ${fixed(gateway.direct.downstreamCpuMsPerCall, 3)} | – |`,
+      `| through the kit's gateway | ${gateway.proxied.requests} | ${fixed(gateway.proxied.p50Ms, 3)} | ${fixed(gateway.proxied.p99Ms, 2)} | ${fixed(gateway.proxied.downstreamCpuMsPerCall, 3)} | ${fixed(gateway.proxied.kitCpuMsPerCall, 3)} |`,
+      "",
+      `Server CPU per call, proxied (kit + downstream) ÷ direct: ${times(gateway.cpuRatio)}.`,
       "",
       `p50 ratio ${times(gateway.p50Ratio)} (rounds ${fixed(gateway.p50RatioRounds.min)}–${fixed(gateway.p50RatioRounds.max)}); the gateway adds ${fixed(gateway.proxied.p50Ms - gateway.direct.p50Ms, 2)} ms at p50, ` +
-        "about one more kit request: a downstream whose tools do real work sees the same milliseconds added, a smaller ratio. " +
+        "the kit's hop (its own request handling, then an MCP client request to the downstream): a downstream whose tools do real work sees the same milliseconds added and a smaller ratio. " +
         `On-Behalf-Of requests for the downstream over ${gateway.proxiedCalls} proxied calls by ${gateway.users} users: ${gateway.oboRequests} (expected ${gateway.users}: one per user and server per token lifetime).`,
       "",
     );

@@ -59,9 +59,10 @@ describe("benchmark report", () => {
 
   it("judges the gateway's proxied call against the direct one and reports its On-Behalf-Of requests", () => {
     const gateway = {
-      direct: { requests: 100, p50Ms: 2, p99Ms: 5, roundP50Ms: [2, 2] },
-      proxied: { requests: 100, p50Ms: 2.5, p99Ms: 6, roundP50Ms: [2.5, 2.6] },
+      direct: { requests: 100, p50Ms: 2, p99Ms: 5, roundP50Ms: [2, 2], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 0 },
+      proxied: { requests: 100, p50Ms: 2.5, p99Ms: 6, roundP50Ms: [2.5, 2.6], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 1.5 },
       p50Ratio: 1.25,
+      cpuRatio: 2.5,
       p50RatioRounds: { min: 1.25, max: 1.3 },
       oboRequests: 20,
       users: 20,
@@ -75,6 +76,7 @@ describe("benchmark report", () => {
     const markdown = renderMarkdown(report);
     assert.match(markdown, /## Gateway/);
     assert.match(markdown, /the gateway adds 0\.50 ms at p50/);
+    assert.match(markdown, /Server CPU per call, proxied \(kit \+ downstream\) ÷ direct: 2\.50×/);
     assert.match(markdown, /On-Behalf-Of requests for the downstream over 150 proxied calls by 20 users: 20 \(expected 20/);
   });
 

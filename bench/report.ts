@@ -5,6 +5,7 @@
  */
 import type { CallsPlan, CallsResult, CaseId } from "./calls.js";
 import type { ColdStartResult } from "./cold-start.js";
+import { GATEWAY_BUDGET, type GatewayBenchResult } from "./gateway.js";
 import type { MemoryCurve } from "./memory.js";
 import type { OboEconomyResult } from "./obo-economy.js";
 import { IMPORT_BUDGET, scenarioOf, TOOL_CALL_BUDGET, type CaseRatios } from "./ratios.js";
@@ -44,6 +45,8 @@ export interface BenchReport {
   readonly coldStart?: ColdStartResult;
   readonly oboEconomy?: OboEconomyResult;
   readonly memory?: readonly MemoryCurve[];
+  /** The gateway: a proxied call against the same downstream called directly. */
+  readonly gateway?: GatewayBenchResult;
   readonly budget: readonly BudgetCheck[];
   /** Parts of the run that failed (their figures are missing). */
   readonly failures: ReadonlyArray<{ readonly part: string; readonly error: string }>;
@@ -57,7 +60,7 @@ export const CASE_LABELS: Readonly<Record<CaseId, string>> = {
 };
 
 /** The budget lines a run is judged on. */
-export function budgetChecks(ratios: readonly CaseRatios[], coldStart: ColdStartResult | undefined): BudgetCheck[] {
+export function budgetChecks(ratios: readonly CaseRatios[], coldStart: ColdStartResult | undefined, gateway?: GatewayBenchResult): BudgetCheck[] {
   const checks: BudgetCheck[] = ratios
     .filter((ratio) => ratio.case === "kit-full")
     .map((ratio) => ({
@@ -75,6 +78,9 @@ export function budgetChecks(ratios: readonly CaseRatios[], coldStart: ColdStart
       const ratio = round(figures.medianMs / coldStart.import.sdk.medianMs, 3);
       checks.push({ what: `import of the function app (${label}) vs @modelcontextprotocol/server`, ratio, limit: IMPORT_BUDGET, met: ratio <= IMPORT_BUDGET });
     }
+  }
+  if (gateway !== undefined) {
+    checks.push({ what: "gateway: proxied tools/call vs the same downstream called directly with a valid token (p50 latency, concurrency 1)", ratio: gateway.p50Ratio, limit: GATEWAY_BUDGET, met: gateway.p50Ratio <= GATEWAY_BUDGET });
   }
   return checks;
 }
@@ -184,6 +190,28 @@ export function renderMarkdown(report: BenchReport): string {
     }
     if (report.oboEconomy.skipped !== undefined) lines.push("", `Shared-cache scenarios skipped: ${report.oboEconomy.skipped}.`);
     lines.push("");
+  }
+
+  if (report.gateway !== undefined) {
+    const { gateway } = report;
+    lines.push("## Gateway", "");
+    lines.push(
+      "The demo downstream's `whoami` (dev/demo-mcp, SDK v2, plain HTTP, in a process of its own) called directly with a token for its own audience, " +
+        "against `demo_whoami` through the kit (its own process: token check, the caller's cached listing, the cached On-Behalf-Of token, one request to the downstream); " +
+        "2026-07-28, concurrency 1, interleaved rounds; ratio: median of the per-round p50 ratios.",
+      "",
+      "| Path | Calls | p50 ms | p99 ms | downstream CPU ms/call | kit CPU ms/call |",
+      "|---|---:|---:|---:|---:|---:|",
+      `| downstream called directly | ${gateway.direct.requests} | ${fixed(gateway.direct.p50Ms, 3)} | ${fixed(gateway.direct.p99Ms, 2)} | ${fixed(gateway.direct.downstreamCpuMsPerCall, 3)} | – |`,
+      `| through the kit's gateway | ${gateway.proxied.requests} | ${fixed(gateway.proxied.p50Ms, 3)} | ${fixed(gateway.proxied.p99Ms, 2)} | ${fixed(gateway.proxied.downstreamCpuMsPerCall, 3)} | ${fixed(gateway.proxied.kitCpuMsPerCall, 3)} |`,
+      "",
+      `Server CPU per call, proxied (kit + downstream) ÷ direct: ${times(gateway.cpuRatio)}.`,
+      "",
+      `p50 ratio ${times(gateway.p50Ratio)} (rounds ${fixed(gateway.p50RatioRounds.min)}–${fixed(gateway.p50RatioRounds.max)}); the gateway adds ${fixed(gateway.proxied.p50Ms - gateway.direct.p50Ms, 2)} ms at p50, ` +
+        "the kit's hop (its own request handling, then an MCP client request to the downstream): a downstream whose tools do real work sees the same milliseconds added and a smaller ratio. " +
+        `On-Behalf-Of requests for the downstream over ${gateway.proxiedCalls} proxied calls by ${gateway.users} users: ${gateway.oboRequests} (expected ${gateway.users}: one per user and server per token lifetime).`,
+      "",
+    );
   }
 
   if (report.memory !== undefined && report.memory.length > 0) {

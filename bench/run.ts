@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --quick] [-- --only calls,cold,obo,memory] [-- --out <dir>]`:
+ * `npm run bench [-- --quick] [-- --only calls,cold,obo,memory,gateway] [-- --out <dir>]`:
  * the kit side by side with the bare MCP SDK, in one run on this machine.
  *
  * 1. tools/call: baseline, kit without auth and kit with a token and a
  *    cached OBO need, each in its own process, interleaved (bench/calls.ts);
  * 2. cold start: import times and time to the first authenticated call;
  * 3. On-Behalf-Of economy: Entra requests per 1,000 calls by 50 users;
- * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound).
+ * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound);
+ * 5. the gateway: a proxied tools/call against the same downstream called directly.
  *
  * Writes `<out>/<date>.json`, `.md` and `.svg` (default bench/results/).
  * `--quick` (CI) runs everything with tiny counts, in well under a minute, to
@@ -26,6 +27,7 @@ import { renderChart } from "./chart.js";
 import { runCalls, type CallCase, type CallsPlan } from "./calls.js";
 import { measureColdStart, type ColdStartResult } from "./cold-start.js";
 import { startBenchEntra } from "./entra.js";
+import { measureGateway, type GatewayBenchResult } from "./gateway.js";
 import { startServer, type StartedServer } from "./ipc.js";
 import { MEMORY_MODES, measureMemory, type MemoryCurve } from "./memory.js";
 import { measureOboEconomy, type OboEconomyResult } from "./obo-economy.js";
@@ -34,8 +36,8 @@ import { PROTOCOLS } from "./protocol.js";
 import { ratiosOf } from "./ratios.js";
 import { budgetChecks, renderMarkdown, type BenchReport } from "./report.js";
 
-type Part = "calls" | "cold" | "obo" | "memory";
-const PARTS: readonly Part[] = ["calls", "cold", "obo", "memory"];
+type Part = "calls" | "cold" | "obo" | "memory" | "gateway";
+const PARTS: readonly Part[] = ["calls", "cold", "obo", "memory", "gateway"];
 
 interface Sizes {
   readonly warmupRequests: number;
@@ -49,10 +51,44 @@ interface Sizes {
   readonly memoryWarmup: number;
   /** Longest one memory mode may run; MSAL's unbounded cache slows every call down. */
   readonly memoryMaxMs: number;
+  readonly gatewayUsers: number;
+  readonly gatewayWarmup: number;
+  readonly gatewayRounds: number;
+  readonly gatewaySlice: number;
 }
 
-const FULL: Sizes = { warmupRequests: 1000, rounds: 12, slice: { 1: 300, 32: 1200 }, coldRuns: 9, oboCalls: 1000, oboUsers: 50, memoryUsers: 10_000, memoryEvery: 1000, memoryWarmup: 100, memoryMaxMs: 6 * 60_000 };
-const QUICK: Sizes = { warmupRequests: 40, rounds: 2, slice: { 1: 20, 32: 64 }, coldRuns: 1, oboCalls: 100, oboUsers: 10, memoryUsers: 100, memoryEvery: 50, memoryWarmup: 10, memoryMaxMs: 60_000 };
+const FULL: Sizes = {
+  warmupRequests: 1000,
+  rounds: 12,
+  slice: { 1: 300, 32: 1200 },
+  coldRuns: 9,
+  oboCalls: 1000,
+  oboUsers: 50,
+  memoryUsers: 10_000,
+  memoryEvery: 1000,
+  memoryWarmup: 100,
+  memoryMaxMs: 6 * 60_000,
+  gatewayUsers: 20,
+  gatewayWarmup: 500,
+  gatewayRounds: 12,
+  gatewaySlice: 300,
+};
+const QUICK: Sizes = {
+  warmupRequests: 40,
+  rounds: 2,
+  slice: { 1: 20, 32: 64 },
+  coldRuns: 1,
+  oboCalls: 100,
+  oboUsers: 10,
+  memoryUsers: 100,
+  memoryEvery: 50,
+  memoryWarmup: 10,
+  memoryMaxMs: 60_000,
+  gatewayUsers: 5,
+  gatewayWarmup: 20,
+  gatewayRounds: 2,
+  gatewaySlice: 20,
+};
 /** Users the tools/call cases rotate through (tokens minted once; OBO cached after the warm-up). */
 const CALL_USERS = 50;
 
@@ -82,7 +118,9 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(line);
   log(`Benchmark (${quick ? "quick" : "full"}): ${parts.join(", ")}`);
 
-  const entra = await startBenchEntra(Math.max(sizes.memoryUsers + sizes.memoryWarmup, CALL_USERS + sizes.coldRuns + sizes.oboUsers * 5 + 100));
+  // Users by part: tools/call, cold start, OBO economy (five groups), then the gateway's own group.
+  const gatewayFirstUser = CALL_USERS + sizes.coldRuns + 50 + sizes.oboUsers * 5;
+  const entra = await startBenchEntra(Math.max(sizes.memoryUsers + sizes.memoryWarmup, gatewayFirstUser + sizes.gatewayUsers + 10));
   const servers: StartedServer[] = [];
   try {
     // 1. tools/call
@@ -146,6 +184,14 @@ async function main(): Promise<void> {
       oboEconomy = await attempt("OBO economy", () => measureOboEconomy(entra, sizes.oboCalls, sizes.oboUsers, CALL_USERS + sizes.coldRuns + 50, log));
     }
 
+    let gateway: GatewayBenchResult | undefined;
+    if (parts.includes("gateway")) {
+      log("gateway: proxied tools/call against the downstream called directly");
+      gateway = await attempt("gateway", () =>
+        measureGateway(entra, { users: sizes.gatewayUsers, firstUser: gatewayFirstUser, warmupRequests: sizes.gatewayWarmup, rounds: sizes.gatewayRounds, sliceRequests: sizes.gatewaySlice }, log),
+      );
+    }
+
     let memory: MemoryCurve[] | undefined;
     if (parts.includes("memory")) {
       memory = [];
@@ -187,7 +233,8 @@ async function main(): Promise<void> {
       ...(coldStart === undefined ? {} : { coldStart }),
       ...(oboEconomy === undefined ? {} : { oboEconomy }),
       ...(memory === undefined ? {} : { memory }),
-      budget: budgetChecks(ratios, coldStart),
+      ...(gateway === undefined ? {} : { gateway }),
+      budget: budgetChecks(ratios, coldStart, gateway),
       failures,
     };
     await mkdir(out, { recursive: true });

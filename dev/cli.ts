@@ -1,9 +1,10 @@
 /**
  * The local stand-ins from the command line.
  *
- *   node dist/dev/cli.js [start] [--entra-port N] [--graph-port N] [--identity-port N]
- *       Runs the Entra stand-in, the fake Graph / orders API and the fake
- *       managed identity endpoint with the default directory until Ctrl+C.
+ *   node dist/dev/cli.js [start] [--entra-port N] [--graph-port N] [--identity-port N] [--demo-port N]
+ *       Runs the Entra stand-in, the fake Graph / orders API, the fake
+ *       managed identity endpoint and the demo downstream MCP server with the
+ *       default directory until Ctrl+C.
  *
  *   node dist/scripts/with-dev-tls.js node dist/dev/cli.js token <user> [--scope S] [--authority URL]
  *       Prints an access token for a dev user (from a running stand-in) as the last line.
@@ -36,7 +37,7 @@ function portOption(args: readonly string[], name: string): number | undefined {
 
 async function start(args: readonly string[]): Promise<void> {
   const ports: Record<string, number> = {};
-  for (const [flag, key] of [["--entra-port", "entra"], ["--graph-port", "graph"], ["--identity-port", "managedIdentity"]] as const) {
+  for (const [flag, key] of [["--entra-port", "entra"], ["--graph-port", "graph"], ["--identity-port", "managedIdentity"], ["--demo-port", "demoMcp"]] as const) {
     const port = portOption(args, flag);
     if (port !== undefined) ports[key] = port;
   }

@@ -17,7 +17,7 @@ export const DEV_TENANT_ID = "11111111-1111-1111-1111-111111111111";
 export const OTHER_TENANT_ID = "22222222-2222-2222-2222-222222222222";
 
 /** Ports `npm start` uses for the stand-ins (tests use free ports). */
-export const DEV_PORTS = { entra: 7443, graph: 7444, managedIdentity: 7445 } as const;
+export const DEV_PORTS = { entra: 7443, graph: 7444, managedIdentity: 7445, demoMcp: 7446 } as const;
 
 export const DEV_USERS = {
   alice: {
@@ -73,6 +73,11 @@ export const ORDERS_CLIENT_ID = "0de75000-0000-4000-8000-0000000000de";
 export const ORDERS_IDENTIFIER_URI = "api://contoso-orders";
 export const ORDERS_SCOPE = "Orders.Read";
 export const ORDERS_SCOPE_URI = `${ORDERS_IDENTIFIER_URI}/${ORDERS_SCOPE}`;
+/** The demo downstream MCP server (dev/demo-mcp), which the kit reaches through its gateway. */
+export const DEMO_MCP_CLIENT_ID = "de30de30-0000-4000-8000-0000000000d3";
+export const DEMO_MCP_IDENTIFIER_URI = "api://contoso-demo-mcp";
+export const DEMO_MCP_SCOPE = "Demo.Read";
+export const DEMO_MCP_SCOPE_URI = `${DEMO_MCP_IDENTIFIER_URI}/${DEMO_MCP_SCOPE}`;
 /** Graph's User.Read, as the kit asks for it. */
 export const GRAPH_USER_READ = `${GRAPH_RESOURCE}/User.Read`;
 
@@ -113,7 +118,7 @@ export const KIT_APP: AppRegistrationConfig = {
   secrets: [KIT_DEV_CLIENT_SECRET],
   federatedCredentials: [{ name: "kit-fic", issuer: DEV_FIC_ISSUER, subject: FIC_IDENTITY.principalId, audiences: [TOKEN_EXCHANGE_AUDIENCE] }],
   preAuthorizedClients: [VSCODE_CLIENT_ID],
-  requiredResourceAccess: { [GRAPH_RESOURCE]: ["User.Read"], [ORDERS_IDENTIFIER_URI]: [ORDERS_SCOPE] },
+  requiredResourceAccess: { [GRAPH_RESOURCE]: ["User.Read"], [ORDERS_IDENTIFIER_URI]: [ORDERS_SCOPE], [DEMO_MCP_IDENTIFIER_URI]: [DEMO_MCP_SCOPE] },
   // An application permission, for tools calling the orders API as the kit itself (appToken()).
   appRoleAssignments: { [ORDERS_IDENTIFIER_URI]: ["Orders.Read.All"] },
   accessTokenVersion: 2,
@@ -153,7 +158,16 @@ export const DAEMON_APP: AppRegistrationConfig = {
   appRoleAssignments: { [KIT_IDENTIFIER_URI]: [DAEMON_KIT_ROLE] },
 };
 
-export const DEV_APPLICATIONS: readonly AppRegistrationConfig[] = [KIT_APP, VSCODE_APP, ORDERS_APP, DAEMON_APP];
+export const DEMO_MCP_APP: AppRegistrationConfig = {
+  clientId: DEMO_MCP_CLIENT_ID,
+  displayName: "Contoso demo MCP server",
+  homeTenant: DEV_TENANT_ID,
+  identifierUris: [DEMO_MCP_IDENTIFIER_URI],
+  scopes: [DEMO_MCP_SCOPE, "Demo.Write"],
+  accessTokenVersion: 2,
+};
+
+export const DEV_APPLICATIONS: readonly AppRegistrationConfig[] = [KIT_APP, VSCODE_APP, ORDERS_APP, DAEMON_APP, DEMO_MCP_APP];
 export const DEV_MANAGED_IDENTITIES: readonly ManagedIdentityConfig[] = [FIC_IDENTITY, RUNTIME_IDENTITY];
 
 /** The stand-in options for the default directory; `overrides` replace top-level fields. */

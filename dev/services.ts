@@ -1,10 +1,11 @@
 /**
  * Starts the local stand-ins together (Entra, the fake Graph / orders API,
- * the fake managed identity endpoint) with the default directory, for
+ * the fake managed identity endpoint, the demo downstream MCP server) with the default directory, for
  * `npm start` and the standalone CLI.
  */
-import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, KIT_SCOPE_URI, VSCODE_CLIENT_ID, defaultEntraStandInOptions, FIC_IDENTITY } from "./defaults.js";
+import { DEMO_MCP_IDENTIFIER_URI, DEMO_MCP_SCOPE, DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET, KIT_SCOPE_URI, VSCODE_CLIENT_ID, defaultEntraStandInOptions, FIC_IDENTITY } from "./defaults.js";
 import { msalAuthorityOptions, startEntraStandIn, type EntraStandIn, type EntraStandInOptions } from "./entra/index.js";
+import { startDemoMcpServer, type DemoMcpServer } from "./demo-mcp/index.js";
 import { startFakeGraph, type FakeGraph } from "./graph/index.js";
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from "./managed-identity/index.js";
 
@@ -17,12 +18,15 @@ export interface DevServicesOptions {
   readonly graph?: boolean;
   /** Start the fake managed identity endpoint (default true). */
   readonly managedIdentity?: boolean;
+  /** Start the demo downstream MCP server (default true). */
+  readonly demoMcp?: boolean;
 }
 
 export interface DevServices {
   readonly entra: EntraStandIn;
   readonly graph?: FakeGraph;
   readonly identity?: ManagedIdentityEndpoint;
+  readonly demoMcp?: DemoMcpServer;
   /** A human-readable summary: URLs, tenant, users, apps, how to point msal. */
   summary(): string;
   /** Stops everything. */
@@ -45,11 +49,14 @@ export async function startDevServices(options: DevServicesOptions = {}): Promis
     if (graph !== undefined) started.push(graph);
     const identity = options.managedIdentity === false ? undefined : await startManagedIdentityEndpoint({ entra, port: ports.managedIdentity });
     if (identity !== undefined) started.push(identity);
+    const demoMcp = options.demoMcp === false ? undefined : await startDemoMcpServer({ entra, port: ports.demoMcp });
+    if (demoMcp !== undefined) started.push(demoMcp);
     return {
       entra,
       ...(graph === undefined ? {} : { graph }),
       ...(identity === undefined ? {} : { identity }),
-      summary: () => describe(entra, graph, identity),
+      ...(demoMcp === undefined ? {} : { demoMcp }),
+      summary: () => describe(entra, graph, identity, demoMcp),
       close: async () => {
         await Promise.all(started.map((service) => service.close()));
       },
@@ -60,7 +67,7 @@ export async function startDevServices(options: DevServicesOptions = {}): Promis
   }
 }
 
-function describe(entra: EntraStandIn, graph: FakeGraph | undefined, identity: ManagedIdentityEndpoint | undefined): string {
+function describe(entra: EntraStandIn, graph: FakeGraph | undefined, identity: ManagedIdentityEndpoint | undefined, demoMcp: DemoMcpServer | undefined): string {
   const msal = msalAuthorityOptions(entra);
   const users = Object.values(DEV_USERS)
     .filter((user) => entra.directory.user(user.upn, DEV_TENANT_ID) !== undefined)
@@ -76,6 +83,7 @@ function describe(entra: EntraStandIn, graph: FakeGraph | undefined, identity: M
     "  Dev users",
     ...users,
     ...(graph === undefined ? [] : [`  Fake Graph     ${graph.graphBaseUrl}/me`, `  Orders API     ${graph.ordersUrl}`]),
+    ...(demoMcp === undefined ? [] : [`  Demo MCP       ${demoMcp.url.href} (audience ${DEMO_MCP_IDENTIFIER_URI}, scope ${DEMO_MCP_SCOPE})`]),
     ...(identity === undefined
       ? []
       : [`  Identity       IDENTITY_ENDPOINT=${identity.endpoint}`, `                 IDENTITY_HEADER=${identity.identityHeader}`, `                 federated identity client id ${FIC_IDENTITY.clientId}`]),

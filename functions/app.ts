@@ -36,7 +36,8 @@ export interface AppContext {
 /** Builds every endpoint of the app. */
 export function createEndpoints(app: AppContext): HostedEndpoint[] {
   const secrets = app.secrets ?? createSecretSource({ settings: app.config.secrets, log: app.log });
-  const downstreamScopes = downstreamScopesOf(app.server.tools);
+  // Remote servers' scopes join the tools' ones: users consent to all of them at sign-in, and a step-up may name them.
+  const downstreamScopes = [...new Set([...downstreamScopesOf(app.server.tools), ...(app.server.remoteServers ?? []).flatMap((server) => server.scopes ?? [])])];
   const auth: Auth = createAuth(app.config, app.log, secrets, { downstreamScopes, roles: requiredRolesOf(app.server.tools) });
   const facade =
     auth.mode === "proxy" && auth.authority !== undefined && auth.tokens !== undefined

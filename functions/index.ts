@@ -2,14 +2,16 @@
  * Entry point of the function app (`main` in package.json): registers every
  * endpoint of the route table with the Azure Functions host.
  *
- * Settings are validated here, at startup: a bad setting stops the app with a
- * message naming it instead of failing the first request.
+ * Settings are validated here, at startup: a bad setting (or a remote server
+ * the kit cannot call) stops the app with a message naming it instead of
+ * failing the first request.
  */
 import { createRequire } from "node:module";
 import { loadConfig } from "../lib/config.js";
+import { resolveRemoteServers } from "../lib/gateway/index.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
-import { serverInfo, tools } from "../tools/index.js";
+import { serverInfo, servers, tools } from "../tools/index.js";
 import { createEndpoints } from "./app.js";
 
 // @azure/functions is one large CommonJS file. Imported from ESM, Node first scans its source for
@@ -25,7 +27,11 @@ app.hook.appTerminate(() => stopTelemetry());
 // Streaming lets SSE responses (progress notifications) reach the client as they are written.
 app.setup({ enableHttpStream: true });
 
-for (const endpoint of createEndpoints({ config, server: { ...serverInfo, tools }, log })) {
+// Remote servers without declared scopes are read from their metadata here, so a server the kit
+// cannot call On-Behalf-Of the user stops the app at startup, naming it.
+const remoteServers = await resolveRemoteServers(servers, { entra: config.entra, runningInAzure: config.runningInAzure });
+
+for (const endpoint of createEndpoints({ config, server: { ...serverInfo, tools, remoteServers }, log })) {
   app.http(endpoint.name, {
     route: endpoint.route,
     methods: [...endpoint.methods],

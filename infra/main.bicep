@@ -95,6 +95,9 @@ param graphDelegatedPermissions string[] = [
   'User.Read'
 ]
 
+@description('Delegated permissions of your own APIs the tools and the gateway\'s remote MCP servers are called with On-Behalf-Of, declared on the app registration: [{ appId: \'<API client id>\', scopes: [\'Crm.Read\'] }].')
+param downstreamApiPermissions array = []
+
 @description('Who may sign in: this tenant only, or any Entra tenant.')
 @allowed([
   'AzureADMyOrg'
@@ -190,6 +193,7 @@ module entraApp 'modules/entra-app.bicep' = {
     apiScopes: apiScopes
     preAuthorizedClientIds: union([visualStudioCodeClientId], additionalPreAuthorizedClientIds)
     graphDelegatedPermissions: graphDelegatedPermissions
+    downstreamApiPermissions: downstreamApiPermissions
     signInAudience: signInAudience
   }
 }

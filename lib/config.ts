@@ -124,6 +124,11 @@ export const SETTINGS = {
     description: "URL of the custom downstream API the list_orders example tool calls; the tool is offered only when this is set (the fake orders API under npm start).",
     azure: "optional",
   },
+  DEMO_MCP_URL: {
+    description:
+      "URL of the demo downstream MCP server, listed through the gateway as demo_* (npm start runs one and sets it; unset: no demo server is declared).",
+    azure: "local-only",
+  },
   KEY_VAULT_URL: {
     description:
       "URL of the Key Vault holding the app's secrets, e.g. https://kv-contoso-mcp.vault.azure.net/ (https, no path). " +
@@ -272,6 +277,10 @@ export const SETTINGS = {
   },
   DEV_IDENTITY_PORT: {
     description: "Port of the fake managed identity endpoint that npm start runs (default 7445). Read by npm start only.",
+    azure: "local-only",
+  },
+  DEV_DEMO_PORT: {
+    description: "Port of the demo downstream MCP server that npm start runs (default 7446). Read by npm start only.",
     azure: "local-only",
   },
   PORT: {
@@ -539,7 +548,7 @@ export function loadConfig(env: Environment = process.env): KitConfig {
   const rawOrigins = read("MCP_ALLOWED_ORIGINS");
   const rawBodyLimit = read("MCP_MAX_BODY_BYTES");
   // The example tools read these when they run; a typo should stop the app now, not fail a call later.
-  for (const name of ["GRAPH_BASE_URL", "ORDERS_API_URL"] as const) checkDownstreamUrl(name, read(name), runningInAzure);
+  for (const name of ["GRAPH_BASE_URL", "ORDERS_API_URL", "DEMO_MCP_URL"] as const) checkDownstreamUrl(name, read(name), runningInAzure);
 
   return {
     publicBaseUrl,

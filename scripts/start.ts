@@ -6,9 +6,10 @@
  *
  * Unless Entra settings are given (ENTRA_TENANT_ID / ENTRA_CLIENT_ID), the
  * local stand-ins start too (Entra on https://localhost:7443, a fake Graph on
- * :7444, a fake managed identity endpoint on :7445; DEV_ENTRA_PORT,
- * DEV_GRAPH_PORT and DEV_IDENTITY_PORT override) and the app is pointed at
- * them in proxy mode. `AUTH_MODE=none npm start` serves without sign-in.
+ * :7444, a fake managed identity endpoint on :7445, the demo downstream MCP
+ * server on :7446; DEV_ENTRA_PORT, DEV_GRAPH_PORT, DEV_IDENTITY_PORT and
+ * DEV_DEMO_PORT override) and the app is pointed at them in proxy mode,
+ * with the demo server behind its gateway. `AUTH_MODE=none npm start` serves without sign-in.
  *
  * Run through scripts/with-dev-tls (npm start does), so that this process
  * trusts the stand-ins' development certificate.
@@ -17,6 +18,7 @@ import { createEndpoints } from "../functions/app.js";
 import { ConfigError, loadConfig, type Environment, type KitConfig } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
+import { RemoteServerError, resolveRemoteServers } from "../lib/gateway/index.js";
 import { createSecretSource } from "../lib/secrets/index.js";
 import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
@@ -38,6 +40,7 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
       entra: devPort(env, "DEV_ENTRA_PORT", DEV_PORTS.entra),
       graph: devPort(env, "DEV_GRAPH_PORT", DEV_PORTS.graph),
       managedIdentity: devPort(env, "DEV_IDENTITY_PORT", DEV_PORTS.managedIdentity),
+      demoMcp: devPort(env, "DEV_DEMO_PORT", DEV_PORTS.demoMcp),
     },
   });
   return {
@@ -49,6 +52,7 @@ async function localEntra(env: Environment): Promise<{ services: DevServices | u
       ENTRA_AUTHORITY_HOST: services.entra.origin,
       ENTRA_CLIENT_SECRET: KIT_DEV_CLIENT_SECRET,
       ...(services.graph === undefined ? {} : { GRAPH_BASE_URL: services.graph.graphBaseUrl, ORDERS_API_URL: services.graph.ordersUrl }),
+      ...(services.demoMcp === undefined ? {} : { DEMO_MCP_URL: services.demoMcp.url.href }),
     },
   };
 }
@@ -74,12 +78,13 @@ async function main(): Promise<void> {
   // What the environment already sets wins.
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
   const config = loadConfig(process.env);
-  // Imported only now: tools/index.ts decides from the environment which examples to offer.
-  const { serverInfo, tools } = await import("../tools/index.js");
   const log = createLogger(config.logLevel, consoleSink);
   void startTelemetry(config.telemetry, log);
+  // Imported only now: tools/index.ts decides from the environment which examples and remote servers to offer (ORDERS_API_URL, DEMO_MCP_URL).
+  const { serverInfo, servers, tools } = await import("../tools/index.js");
+  const remoteServers = await resolveRemoteServers(servers, { entra: config.entra, runningInAzure: config.runningInAzure });
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
+    endpoints: createEndpoints({ config, server: { ...serverInfo, tools, remoteServers }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
   await host.listen(config.port, config.bindAddress);
 
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
       ...users,
       `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
       `  Telemetry      ${telemetryLine(config.telemetry)}`,
+      ...remoteServers.map((server) => `  Remote server  ${server.name} at ${server.url.href}: its tools are listed as ${server.prefix}<tool>${server.name === "demo" ? " (demo_whoami)" : ""}`),
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,
@@ -151,9 +157,9 @@ main().catch((error: unknown) => {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === "EADDRINUSE") {
     const port = (error as { port?: number }).port;
-    console.error(`Port ${port ?? "?"} is already in use (another npm start?). Choose other ports with PORT (the app, 7071) and DEV_ENTRA_PORT, DEV_GRAPH_PORT, DEV_IDENTITY_PORT (the stand-ins, 7443-7445).`);
+    console.error(`Port ${port ?? "?"} is already in use (another npm start?). Choose other ports with PORT (the app, 7071) and DEV_ENTRA_PORT, DEV_GRAPH_PORT, DEV_IDENTITY_PORT, DEV_DEMO_PORT (the stand-ins, 7443-7446).`);
   } else {
-    console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+    console.error(error instanceof ConfigError || error instanceof RemoteServerError ? `Configuration error: ${error.message}` : error);
   }
   process.exit(1);
 });

@@ -9,12 +9,17 @@
  * points them at the local Entra stand-in); every call carries an Entra
  * token that the gate validates, and the echo tool declares an `obo()` need,
  * served from the OBO cache once warm.
+ * `node kit.js gateway`: as `full`, with the demo downstream MCP server at
+ * BENCH_DEMO_MCP_URL behind the gateway (its scope declared, as production
+ * should), so `demo_whoami` is a proxied call.
  */
 import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { createEndpoints } from "../../functions/app.js";
 import { loadConfig } from "../../lib/config.js";
 import { createLocalHost } from "../../lib/host/server.js";
 import { consoleSink, createLogger } from "../../lib/log.js";
+import { DEMO_MCP_SCOPE_URI } from "../../dev/defaults.js";
+import { remoteServer, resolveRemoteServers } from "../../lib/gateway/index.js";
 import { defineTool, obo, type AnyTool } from "../../lib/mcp/index.js";
 import { createSecretSource } from "../../lib/secrets/index.js";
 import echo from "../../tools/echo.js";
@@ -36,15 +41,18 @@ const echoWithObo = defineTool({
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
-  if (mode !== "none" && mode !== "full") throw new Error("usage: kit.js none|full");
+  if (mode !== "none" && mode !== "full" && mode !== "gateway") throw new Error("usage: kit.js none|full|gateway");
   const env = mode === "none" ? { ...process.env, AUTH_MODE: "none" } : process.env;
   // PORT makes PUBLIC_BASE_URL (and so the resource metadata URL) name the port the host listens on.
   const port = await freePort();
   const config = loadConfig({ LOG_LEVEL: "warn", ...env, PORT: String(port) });
   const log = createLogger(config.logLevel, consoleSink);
   const tools: AnyTool[] = [mode === "none" ? echo : echoWithObo];
+  const demoUrl = env["BENCH_DEMO_MCP_URL"];
+  const declared = mode === "gateway" && demoUrl !== undefined ? [remoteServer({ name: "demo", url: demoUrl, scopes: [DEMO_MCP_SCOPE_URI] })] : [];
+  const remoteServers = await resolveRemoteServers(declared, { entra: config.entra, runningInAzure: config.runningInAzure });
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
+    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools, remoteServers }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
     // The local host's access line ("POST /mcp 200 1.2ms") is a development aid; the Functions host logs requests itself.
     log: () => undefined,
     invocationLog: (level, message) => {

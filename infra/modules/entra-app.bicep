@@ -31,6 +31,9 @@ param preAuthorizedClientIds string[]
 @description('Microsoft Graph delegated permissions the tools call Graph with (OBO), plus the OIDC scopes the facade asks for.')
 param graphDelegatedPermissions string[]
 
+@description('Delegated permissions of your own APIs that the app calls On-Behalf-Of the user (the gateway\'s remote MCP servers, custom APIs): each API\'s application (client) id and the names of its scopes.')
+param downstreamApiPermissions downstreamApiPermission[]
+
 @description('Who may sign in: this tenant only, or any Entra tenant.')
 @allowed([
   'AzureADMyOrg'
@@ -39,6 +42,17 @@ param graphDelegatedPermissions string[]
 param signInAudience string
 
 var microsoftGraphAppId = '00000003-0000-0000-c000-000000000000'
+
+@description('A downstream API\'s delegated permissions, as the app registration declares them.')
+type downstreamApiPermission = {
+  @description('Application (client) id of the API\'s app registration, e.g. the remote MCP server\'s.')
+  appId: string
+  @description('Names of its delegated scopes, e.g. Crm.Read (the part after the identifier URI).')
+  scopes: string[]
+}
+
+// Graph first, then each downstream API: one list, so one loop finds every API's service principal.
+var delegatedApis = concat(empty(graphDelegatedPermissions) ? [] : [{ appId: microsoftGraphAppId, scopes: graphDelegatedPermissions }], downstreamApiPermissions)
 
 // Scope ids derive from the unique name so that redeploys keep them: a new id
 // would orphan every consent already granted to the scope.
@@ -55,11 +69,13 @@ var scopeDefinitions = [
   }
 ]
 
-// Graph's own service principal, read to turn permission names into ids:
-// the ids differ by nothing but are easier to review as names.
-resource microsoftGraph 'Microsoft.Graph/servicePrincipals@v1.0' existing = {
-  appId: microsoftGraphAppId
-}
+// Each API's own service principal (Graph's, yours), read to turn permission
+// names into ids: the ids differ by nothing but are easier to review as names.
+resource apiPrincipals 'Microsoft.Graph/servicePrincipals@v1.0' existing = [
+  for api in delegatedApis: {
+    appId: api.appId
+  }
+]
 
 resource application 'Microsoft.Graph/applications@v1.0' = {
   uniqueName: uniqueName
@@ -88,17 +104,15 @@ resource application 'Microsoft.Graph/applications@v1.0' = {
       enableIdTokenIssuance: false
     }
   }
-  requiredResourceAccess: empty(graphDelegatedPermissions)
-    ? []
-    : [
-        {
-          resourceAppId: microsoftGraphAppId
-          resourceAccess: map(graphDelegatedPermissions, permission => {
-            id: filter(microsoftGraph.oauth2PermissionScopes, scope => scope.value == permission)[0].id
-            type: 'Scope'
-          })
-        }
-      ]
+  requiredResourceAccess: [
+    for (api, i) in delegatedApis: {
+      resourceAppId: api.appId
+      resourceAccess: map(api.scopes, permission => {
+        id: filter(apiPrincipals[i].oauth2PermissionScopes, scope => scope.value == permission)[0].id
+        type: 'Scope'
+      })
+    }
+  ]
 }
 
 resource servicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {

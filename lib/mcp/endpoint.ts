@@ -17,6 +17,7 @@ import type { Logger } from "../log.js";
 import { AuthorizationChallenges } from "./challenges.js";
 import { traceMcpMessage, traceMcpRequests } from "../telemetry/index.js";
 import { invalidParamsIn } from "./params.js";
+import { Gateway } from "../gateway/gateway.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -65,8 +66,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   checkDefinition(definition);
   if (auth.mode !== "none" && auth.gate === undefined) throw new Error(`AUTH_MODE=${auth.mode} needs an authentication gate`);
   const environments = new WeakMap<Request, ToolCallEnvironment>();
+  const remoteServers = definition.remoteServers ?? [];
+  const gateway = remoteServers.length === 0 ? undefined : new Gateway(remoteServers, auth.services?.onBehalfOf, log);
   const sdkHandler = createMcpHandler(
-    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }),
+    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }, gateway),
     {
       legacy: "stateless",
       maxRequestBodySize: settings.maxBodyBytes,
@@ -117,7 +120,13 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.
     const challenges = new AuthorizationChallenges();
-    environments.set(request, { log: context.log, onSignInRequired: challenges.onSignInRequired, onStepUpRequired: challenges.onStepUpRequired });
+    environments.set(request, {
+      log: context.log,
+      onSignInRequired: challenges.onSignInRequired,
+      onStepUpRequired: challenges.onStepUpRequired,
+      message,
+      ...(authInfo === undefined ? {} : { authInfo }),
+    });
     let response = await traceMcpMessage(request, message, () => sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }));
     if (auth.resource !== undefined && resolvesNeeds(message)) {
       // A token Entra refused during the call becomes a 401 (the client refreshes and retries), and a

@@ -38,6 +38,12 @@ export interface NeedServices {
 export interface OnBehalfOf {
   /** A downstream token for `scopes`, as the user of `token`; throws a NeedError with an actionable message. */
   exchange(token: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date }>;
+  /**
+   * Forgets the cached token for `scopes` of this user, so that the next
+   * `exchange` asks Entra afresh: for a downstream that refused the token it
+   * was given (a 401, e.g. after the token was revoked).
+   */
+  invalidate(token: ValidatedToken, scopes: readonly string[]): Promise<void>;
 }
 
 export interface AppTokens {

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import {
   McpServer,
+  type AuthInfo,
   type CallToolResult,
   type ScopeChallengeHandler,
   type ServerCapabilities,
@@ -23,6 +24,8 @@ import { callerOf, isAppOnly } from "../auth/caller.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
+import type { Gateway } from "../gateway/gateway.js";
+import { checkRemoteServers, type RemoteServer } from "../gateway/remote-server.js";
 import { reportAuthorizationFailure, type AuthorizationReports, type CallDeclaration } from "./challenges.js";
 import { NeedError, resolveNeeds, SignInRequiredError, StepUpRequiredError, type NeedServices } from "./needs.js";
 import { schemasOf } from "./schemas.js";
@@ -40,6 +43,13 @@ export interface McpServerDefinition {
   readonly instructions?: string;
   /** The tools, in the order clients list them. */
   readonly tools: readonly AnyTool[];
+  /**
+   * Downstream MCP servers whose tools, resources and prompts are offered
+   * beside the tools, called On-Behalf-Of the caller (lib/gateway). Their
+   * scopes must be known before the endpoint is created: declared, or read
+   * by `resolveRemoteServers` at startup.
+   */
+  readonly remoteServers?: readonly RemoteServer[];
   /**
    * Capabilities beyond tools (resources, prompts, completions, logging) for
    * what `extend` registers. Tool list changes are never advertised: see
@@ -61,6 +71,10 @@ export interface McpServerDefinition {
 /** Per-request values the tool wrappers need; handlers report authorization failures through it (lib/mcp/challenges.ts). */
 export interface ToolCallEnvironment extends AuthorizationReports {
   readonly log: Logger;
+  /** The request's parsed JSON-RPC body: what it asks for decides what the gateway registers. */
+  readonly message?: unknown;
+  /** The caller, as the gate validated it (absent without sign-in). */
+  readonly authInfo?: AuthInfo;
 }
 
 /** How the server authenticates callers; fixed for the life of the endpoint. */
@@ -87,6 +101,7 @@ export function checkDefinition(definition: McpServerDefinition): void {
     if (seen.has(tool.name)) throw new ToolDefinitionError(tool.name, "defined twice; tool names must be unique");
     seen.add(tool.name);
   }
+  checkRemoteServers(definition.remoteServers ?? [], [...seen], { scopesKnown: true });
 }
 
 /** The union of the downstream scopes the tools' needs will ask for: consented to at sign-in (CONSENT=upfront) or by step-up. */
@@ -112,19 +127,30 @@ function declarationOf(tool: AnyTool): Required<CallDeclaration> {
   return declared;
 }
 
-/** Creates the server instance for one request. */
-export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment): McpServer {
+/**
+ * Creates the server instance for one request. With a gateway, what the
+ * request needs from remote servers is registered too (then the server
+ * comes once the caller's downstream lists are there).
+ */
+export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment, gateway?: Gateway): McpServer | Promise<McpServer> {
   const server = new McpServer(
     { name: definition.name, version: definition.version, ...(definition.title === undefined ? {} : { title: definition.title }) },
     {
       capabilities: staticCapabilities(definition),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),
       ...(definition.requestState === undefined ? {} : { requestState: definition.requestState }),
+      ...(gateway === undefined ? {} : { cacheHints: gateway.listCacheHints() }),
     },
   );
   for (const tool of definition.tools) registerTool(server, tool, auth, environment);
   definition.extend?.(server);
-  return server;
+  if (gateway === undefined) return server;
+  return gateway.extend(server, {
+    token: validatedTokenOf(environment.authInfo),
+    message: environment.message,
+    log: environment.log,
+    failure: (toolName, error) => toolFailure(environment, environment.log.child({ tool: toolName }), toolName, error),
+  });
 }
 
 /**
@@ -135,7 +161,7 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
  */
 function staticCapabilities(definition: McpServerDefinition): ServerCapabilities {
   const declared = definition.capabilities ?? {};
-  const mayRegisterMore = definition.extend !== undefined;
+  const mayRegisterMore = definition.extend !== undefined || (definition.remoteServers?.length ?? 0) > 0;
   return {
     ...declared,
     tools: { listChanged: false },
@@ -188,11 +214,16 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
         if (checked === undefined) return unstructuredResult(value as UnstructuredReturn);
         return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
       } catch (error) {
-        reportAuthorizationFailure(environment, error, declared);
-        return failure(log, tool.name, error);
+        return toolFailure(environment, log, tool.name, error, declared);
       }
     },
   );
+}
+
+/** A failed call as its result, for the kit's tools and the gateway's alike: what the endpoint must learn is passed on first. */
+export function toolFailure(environment: ToolCallEnvironment, log: Logger, toolName: string, error: unknown, declared: CallDeclaration = {}): CallToolResult {
+  reportAuthorizationFailure(environment, error, declared);
+  return failure(log, toolName, error);
 }
 
 function toolContext(log: Logger, ctx: ServerContext, signal: AbortSignal): ToolContext {

@@ -25,7 +25,7 @@
  */
 import { lookup as dnsLookup } from "node:dns/promises";
 import type { LookupAddress } from "node:dns";
-import type { IncomingHttpHeaders } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP, isIPv4, isIPv6, type LookupFunction } from "node:net";
 
@@ -177,7 +177,7 @@ export class PrivateHostAllowList {
 
   /** Whether `url`'s host (and port, when the entry names one) is listed. */
   allows(url: URL): boolean {
-    const port = url.port === "" ? "443" : url.port;
+    const port = url.port === "" ? (url.protocol === "http:" ? "80" : "443") : url.port;
     return this.entries.some((entry) => entry.hostname === url.hostname && (entry.port === undefined || entry.port === port));
   }
 
@@ -224,6 +224,11 @@ export interface SafeGetOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Cancels the fetch (reason `aborted`). */
   readonly signal?: AbortSignal;
+  /**
+   * Also fetch `http` URLs (local development against loopback peers only:
+   * the caller decides when; nothing a stranger sends may turn it on).
+   */
+  readonly allowPlainHttp?: boolean;
 }
 
 /** What came back. */
@@ -247,7 +252,7 @@ export interface SafeGetResponse {
  * @throws SafeFetchError
  */
 export async function safeGet(url: URL, options: SafeGetOptions): Promise<SafeGetResponse> {
-  if (url.protocol !== "https:") throw new TypeError("safeGet fetches https URLs only");
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && options.allowPlainHttp === true)) throw new TypeError("safeGet fetches https URLs only");
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new SafeFetchError("timeout", `The server did not answer completely within ${options.timeoutMs} ms.`)),
@@ -304,10 +309,11 @@ function exchange(url: URL, hostname: string, addresses: readonly LookupAddress[
     };
     const onAbort = (): void => settle({ error: signal.reason instanceof Error ? signal.reason : new SafeFetchError("aborted", "The fetch was cancelled.") });
 
-    const request = httpsRequest({
-      protocol: "https:",
+    const plain = url.protocol === "http:";
+    const request = (plain ? httpRequest : httpsRequest)({
+      protocol: url.protocol,
       hostname,
-      port: url.port === "" ? 443 : Number(url.port),
+      port: url.port === "" ? (plain ? 80 : 443) : Number(url.port),
       path: `${url.pathname}${url.search}`,
       method: "GET",
       headers: { ...options.headers, "accept-encoding": "identity" },

@@ -41,6 +41,11 @@ export class OboExchanger {
     return traceOboExchange(scopes, () => this.options.cache.getOrAcquire(user.token, scopes, undefined, new Date(user.expiresAt * 1000), (shared) => this.acquire(user, scopes, shared), signal));
   }
 
+  /** Forgets the cached token for `scopes` on behalf of `user` (memory and the shared layer). */
+  invalidate(user: ValidatedToken, scopes: readonly string[]): Promise<void> {
+    return this.options.cache.invalidate(user.token, scopes);
+  }
+
   private async acquire(user: ValidatedToken, scopes: readonly string[], signal: AbortSignal): Promise<{ accessToken: string; expiresOn: Date; scopes: readonly string[] }> {
     const grant = {
       grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",

@@ -42,6 +42,7 @@ export function createOboServices(options: OboServicesOptions): NeedServices {
           throw explain(error, token, scopes, options);
         }
       },
+      invalidate: (token: ValidatedToken, scopes: readonly string[]) => exchanger.invalidate(token, scopes),
     },
     appTokens: {
       async acquire(scope: string, caller: ValidatedToken, signal: AbortSignal) {

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import type { StoredOAuthClientInformation } from "@modelcontextprotocol/client";
 import type { EntraStandIn } from "../../dev/entra/index.js";
+import { startDemoMcpServer, type DemoMcpServer } from "../../dev/demo-mcp/index.js";
 import { startFakeGraph, type FakeGraph } from "../../dev/graph/index.js";
 import type { Environment } from "../../lib/config.js";
 import { generateKeyringJson } from "../../lib/oauth/sealing.js";
@@ -126,13 +127,16 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
   this.timeout(90_000);
   let standIn: EntraStandIn;
   let graph: FakeGraph;
+  let demo: DemoMcpServer;
 
   before(async () => {
     requireDevTlsTrust();
     standIn = await startDefaultStandIn();
     graph = await startFakeGraph({ entra: standIn });
+    demo = await startDemoMcpServer({ entra: standIn });
   });
   after(async () => {
+    await demo?.close();
     await graph?.close();
     await standIn?.close();
   });
@@ -163,6 +167,8 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
           ...cacheEnv,
           GRAPH_BASE_URL: graph.graphBaseUrl,
           ORDERS_API_URL: graph.ordersUrl,
+          // The shipped tools/index.ts declares the demo server behind the gateway when this is set.
+          DEMO_MCP_URL: demo.url.href,
           SEALING_KEYRING: generateKeyringJson("scale-out"),
           // Short enough for a test to wait out (replays), long enough for two parallel refreshes.
           OAUTH_REFRESH_REUSE_GRACE_SECONDS: String(GRACE_SECONDS),
@@ -305,6 +311,24 @@ describe("scale-out: three host processes behind a round-robin proxy", function 
         assert.equal(a.json["access_token"], b.json["access_token"]);
         assert.equal(standIn.activity.counts().grants.refresh_token - before, 1, "the second instance waited for the first one's answer");
         assert.equal((await refresh(clientId, String(a.json["refresh_token"]))).status, 200, "the one next token works");
+      });
+
+      it("calls a proxied tool (demo_whoami) on every instance with one OBO request for the demo server, shared through the cache", async () => {
+        const token = await standIn.mintAccessToken({ user: "alice", claims: { uti: `scale-out-gateway-${cache}` } });
+        const before = standIn.activity.counts().obo;
+        const seenBefore = demo.seenFor("tools/call").length;
+        const answers: Answer[] = [];
+        for (let call = 0; call < 6; call++) {
+          const answer = await callToolRaw(mcpUrl, token, "demo_whoami");
+          assert.equal(answer.result?.isError, undefined, answer.body);
+          assert.equal(answer.result?.structuredContent?.["oid"], ALICE_OID, answer.body);
+          answers.push(answer);
+        }
+        assert.deepEqual(new Set(answers.map((answer) => answer.servedBy)), new Set(INSTANCES));
+        assert.equal(standIn.activity.counts().obo - before, 1, "the demo server's OBO token reached the other instances through the shared cache");
+        const calls = demo.seenFor("tools/call").slice(seenBefore);
+        assert.equal(calls.length, 6);
+        assert.ok(calls.every((seen) => seen.aud === "de30de30-0000-4000-8000-0000000000d3" && seen.oid === ALICE_OID));
       });
 
       it("loses only the in-flight requests of an instance killed mid-run; its registrations and refresh tokens keep working on the other two", async () => {

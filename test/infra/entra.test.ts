@@ -20,9 +20,11 @@ const graphServicePrincipal = {
 describe("infra: Entra app registration", function () {
   this.timeout(300_000);
 
-  const deploy = async (overrides: { readonly [name: string]: ArmValue } = {}) => {
+  /** The deployment, each API's service principal standing in for the one the deployment reads (Graph first). */
+  const deploy = async (overrides: { readonly [name: string]: ArmValue } = {}, downstreamPrincipals: readonly ArmValue[] = []) => {
     const main = mainDeployment(await compiledInfra(), overrides);
-    const entra = main.module("entra-app", { microsoftGraph: graphServicePrincipal });
+    const principals = Object.fromEntries([graphServicePrincipal, ...downstreamPrincipals].map((principal, i) => [`apiPrincipals[${i}]`, principal]));
+    const entra = main.module("entra-app", principals);
     return { main, entra, app: entra.resource("Microsoft.Graph/applications") };
   };
 
@@ -96,6 +98,26 @@ describe("infra: Entra app registration", function () {
     const { entra } = await deploy();
     const graph = entra.resources("Microsoft.Graph/servicePrincipals").filter((sp) => sp.existing);
     assert.deepEqual(graph.map((sp) => at(sp.properties, "appId")), [MICROSOFT_GRAPH]);
+  });
+
+  it("declares the delegated permissions of downstream APIs given as a parameter (the gateway's remote servers), by name, looked up from each API's service principal", async () => {
+    const crm = "c2a00000-0000-4000-8000-0000000000c2";
+    const tickets = "71c00000-0000-4000-8000-000000000071";
+    const crmPrincipal = { oauth2PermissionScopes: ["Crm.Read", "Crm.Write"].map((value, i) => ({ value, id: `c2a00000-0000-4000-8000-00000000000${i}` })) };
+    const ticketsPrincipal = { oauth2PermissionScopes: [{ value: "Tickets.Read", id: "71c00000-0000-4000-8000-000000000001" }] };
+    const { app, entra } = await deploy(
+      { downstreamApiPermissions: [{ appId: crm, scopes: ["Crm.Read"] }, { appId: tickets, scopes: ["Tickets.Read"] }] },
+      [crmPrincipal, ticketsPrincipal],
+    );
+    const access = at(app.properties, "requiredResourceAccess") as ArmValue[];
+    assert.deepEqual(
+      access.map((entry) => at(entry, "resourceAppId")),
+      [MICROSOFT_GRAPH, crm, tickets],
+    );
+    assert.deepEqual(at(access[1]!, "resourceAccess"), [{ id: "c2a00000-0000-4000-8000-000000000000", type: "Scope" }]);
+    assert.deepEqual(at(access[2]!, "resourceAccess"), [{ id: "71c00000-0000-4000-8000-000000000001", type: "Scope" }]);
+    const read = entra.resources("Microsoft.Graph/servicePrincipals").filter((sp) => sp.existing);
+    assert.deepEqual(read.map((sp) => at(sp.properties, "appId")), [MICROSOFT_GRAPH, crm, tickets]);
   });
 
   it("creates the app's service principal", async () => {

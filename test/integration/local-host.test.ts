@@ -123,7 +123,7 @@ describe("npm start", () => {
   it("starts the Entra stand-in with the app in proxy mode, and a token from the token command calls a tool", async function () {
     this.timeout(30_000);
     const port = await freePort();
-    const start = spawnStart({ PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0" });
+    const start = spawnStart({ PORT: String(port), DEV_ENTRA_PORT: "0", DEV_GRAPH_PORT: "0", DEV_IDENTITY_PORT: "0", DEV_DEMO_PORT: "0" });
     try {
       await start.ready();
       const output = start.output();
@@ -152,6 +152,12 @@ describe("npm start", () => {
       const orders = await callTool(mcpUrl, token, "list_orders", { top: 5 });
       assert.equal(orders.isError, false, orders.text);
       assert.ok(Array.isArray(orders.structured?.["orders"]));
+      // The demo downstream MCP server npm start runs, through the gateway, as alice, with a token for its own audience.
+      assert.match(output, /Remote server +demo at https:\/\/localhost:\d+\/mcp: its tools are listed as demo_<tool> \(demo_whoami\)/);
+      const proxied = await callTool(mcpUrl, token, "demo_whoami");
+      assert.equal(proxied.isError, false, proxied.text);
+      assert.equal(proxied.structured?.["oid"], "a11ce000-0000-4000-8000-000000000001");
+      assert.equal(proxied.structured?.["aud"], "de30de30-0000-4000-8000-0000000000d3");
     } finally {
       start.child.kill("SIGTERM");
     }

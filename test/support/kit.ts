@@ -4,6 +4,7 @@
  */
 import { createEndpoints } from "../../functions/app.js";
 import { loadConfig, type Environment, type KitConfig } from "../../lib/config.js";
+import { resolveRemoteServers } from "../../lib/gateway/index.js";
 import { createLocalHost, type LocalHost } from "../../lib/host/server.js";
 import { createLogger } from "../../lib/log.js";
 import { environmentSecrets, type SecretSource } from "../../lib/secrets/source.js";
@@ -45,8 +46,11 @@ export async function startKit(options: StartKitOptions = {}): Promise<RunningKi
   const config = loadConfig(env);
   const logs = new LogCapture();
   const log = createLogger(config.logLevel, logs.sink);
+  const definition = options.server ?? { ...serverInfo, tools };
+  // As at startup in Azure: remote servers without declared scopes are read from their metadata first.
+  const server = definition.remoteServers === undefined ? definition : { ...definition, remoteServers: await resolveRemoteServers(definition.remoteServers, { entra: config.entra, runningInAzure: config.runningInAzure }) };
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log, secrets: options.secrets ?? environmentSecrets(env) }),
+    endpoints: createEndpoints({ config, server, log, secrets: options.secrets ?? environmentSecrets(env) }),
     log: (line) => logs.add("host", line),
     invocationLog: (level, message) => logs.add(level, message),
   });

@@ -57,6 +57,29 @@ describe("benchmark report", () => {
     assert.deepEqual(budgetChecks([ratio!], undefined).map((check) => check.met), [true]);
   });
 
+  it("judges the gateway's proxied call against the direct one and reports its On-Behalf-Of requests", () => {
+    const gateway = {
+      direct: { requests: 100, p50Ms: 2, p99Ms: 5, roundP50Ms: [2, 2], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 0 },
+      proxied: { requests: 100, p50Ms: 2.5, p99Ms: 6, roundP50Ms: [2.5, 2.6], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 1.5 },
+      p50Ratio: 1.25,
+      cpuRatio: 2.5,
+      p50RatioRounds: { min: 1.25, max: 1.3 },
+      oboRequests: 20,
+      users: 20,
+      proxiedCalls: 150,
+    };
+    const [check] = budgetChecks([], undefined, gateway);
+    assert.equal(check!.met, true);
+    assert.match(check!.what, /gateway: proxied tools\/call vs the same downstream called directly/);
+    assert.equal(budgetChecks([], undefined, { ...gateway, p50Ratio: 2.1 })[0]!.met, false);
+    const report = { schema: "mcp-functions-kit-bench/1", quick: false, date: "2026-12-02", startedAt: "", durationMs: 1, machine: { cpuModel: "x", cores: 2, memoryGiB: 4, platform: "linux", node: "20", loadAverage: { start: 1, end: 1 } }, versions: {}, plan: { protocols: [], concurrencies: [], warmupRequests: 0, rounds: 0, sliceRequests: {} }, calls: { scenarios: [], peakRssBytes: {}, durationMs: 0 }, ratios: [], ratiosToHoisted: [], gateway, budget: budgetChecks([], undefined, gateway), failures: [] } satisfies BenchReport;
+    const markdown = renderMarkdown(report);
+    assert.match(markdown, /## Gateway/);
+    assert.match(markdown, /the gateway adds 0\.50 ms at p50/);
+    assert.match(markdown, /Server CPU per call, proxied \(kit \+ downstream\) ÷ direct: 2\.50×/);
+    assert.match(markdown, /On-Behalf-Of requests for the downstream over 150 proxied calls by 20 users: 20 \(expected 20/);
+  });
+
   it("writes a Markdown table and a well-formed SVG chart", () => {
     const ratios = ratiosOf(calls);
     const report: BenchReport = {

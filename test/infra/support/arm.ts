@@ -562,19 +562,34 @@ export class Deployment {
     return [...((nested.resource["dependsOn"] as string[] | undefined) ?? [])];
   }
 
-  /** Every resource of one type, evaluated (condition included; `deployed` is false when the condition says so). */
+  /**
+   * Every resource of one type, evaluated (condition included; `deployed` is
+   * false when the condition says so). A resource loop (`copy`) yields one
+   * resource per iteration, named `<symbolic name>[<index>]`.
+   */
   resources(type: string): EvaluatedResource[] {
     return resourcesOf(this.template)
       .filter(({ resource }) => resource.type.split("@")[0]!.toLowerCase() === type.toLowerCase())
-      .map(({ symbolicName, resource }) => ({
-        symbolicName,
-        type: resource.type,
-        deployed: resource.condition === undefined ? true : truthy(this.evaluate(resource.condition as ArmValue)),
-        existing: resource["existing"] === true,
-        name: this.evaluate(resource.name),
-        properties: this.evaluate(resource.properties as ArmValue | undefined),
-        raw: resource,
-      }));
+      .flatMap(({ symbolicName, resource }) => {
+        const loop = resource["copy"] as { readonly name: string; readonly count: ArmValue } | undefined;
+        const iterations: Array<{ name: string; scope: Scope }> = [];
+        if (loop === undefined) {
+          iterations.push({ name: symbolicName, scope: this.scope });
+        } else {
+          const count = this.evaluate(loop.count);
+          if (typeof count !== "number") throw new Error(`copy count of ${symbolicName} is not a number`);
+          for (let i = 0; i < count; i++) iterations.push({ name: `${symbolicName}[${i}]`, scope: { ...this.scope, copyIndexes: { ...this.scope.copyIndexes, "": i, [loop.name]: i } } });
+        }
+        return iterations.map(({ name, scope }) => ({
+          symbolicName: name,
+          type: resource.type,
+          deployed: resource.condition === undefined ? true : truthy(evaluate(resource.condition as ArmValue, scope)),
+          existing: resource["existing"] === true,
+          name: evaluate(resource.name, scope),
+          properties: evaluate(resource.properties as ArmValue | undefined, scope),
+          raw: resource,
+        }));
+      });
   }
 
   /** The single resource of a type; throws if there are none or several. */

@@ -1,0 +1,190 @@
+/**
+ * One conversation with a downstream MCP server, as one user: the MCP SDK
+ * client (auto negotiation, so 2026-07-28 and 2025-era servers both work)
+ * over Streamable HTTP, with an On-Behalf-Of token for that server's
+ * audience and nothing else.
+ *
+ * The kit stays stateless: a conversation lasts one request to the kit. What
+ * outlives it is only a cache, per (server, user): the era verdict (for a
+ * 2026-07-28 server its `server/discover` result, so later calls cost one
+ * request; for a 2025-era server "legacy", so the probe is skipped), kept by
+ * the caller. A 2025-era server's session, when it opens one, is ended with
+ * the conversation.
+ *
+ * Failures come out as {@link DownstreamFailure}: what went wrong, in words
+ * that name the server and never repeat what it said unbounded.
+ */
+import {
+  Client,
+  InsufficientScopeError,
+  ProtocolError,
+  SdkError,
+  SdkErrorCode,
+  SdkHttpError,
+  StreamableHTTPClientTransport,
+  UnauthorizedError,
+  type AuthProvider,
+  type PriorDiscovery,
+} from "@modelcontextprotocol/client";
+import type { ValidatedToken } from "../entra/access-token.js";
+import type { OnBehalfOf } from "../mcp/needs.js";
+import { NeedError, StepUpRequiredError } from "../mcp/needs.js";
+import { withDeadline } from "../abort.js";
+import { boundedFetch, ResponseTooLargeError } from "./bounded-fetch.js";
+import { DownstreamFailure } from "./errors.js";
+import type { RemoteServer } from "./remote-server.js";
+import { cleanMessage } from "./untrusted-text.js";
+
+/** Largest response body the kit reads from a downstream server (a tool result, a list, a resource). */
+export const DOWNSTREAM_RESPONSE_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/** Who the conversation is for. */
+export interface DownstreamCaller {
+  readonly token: ValidatedToken;
+  readonly onBehalfOf: OnBehalfOf;
+}
+
+/** An open conversation. */
+export interface Conversation {
+  readonly client: Client;
+  /** The signal to give every request: aborts at the caller's signal, and when the kit refuses a response. */
+  readonly signal: AbortSignal;
+  /** The era verdict to cache for the next conversation with this server and user. */
+  verdict(): PriorDiscovery | undefined;
+}
+
+/**
+ * Opens a conversation with `server` as the caller's user, runs `work`, and
+ * closes it whatever happens. `prior` is the cached era verdict, if any.
+ * @throws DownstreamFailure, StepUpRequiredError (the server wants a scope the user has not granted), NeedError (the exchange failed)
+ */
+export async function converse<T>(
+  server: RemoteServer,
+  caller: DownstreamCaller,
+  prior: PriorDiscovery | undefined,
+  signal: AbortSignal,
+  work: (conversation: Conversation) => Promise<T>,
+): Promise<T> {
+  const scopes = server.scopes!;
+  let refused: ResponseTooLargeError | undefined;
+  const guard = new AbortController();
+  const onCallerAbort = (): void => guard.abort(signal.reason);
+  if (signal.aborted) onCallerAbort();
+  else signal.addEventListener("abort", onCallerAbort, { once: true });
+  const transport = new StreamableHTTPClientTransport(server.url, {
+    authProvider: onBehalfOfProvider(caller, scopes, guard.signal),
+    fetch: boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
+      refused ??= error;
+      guard.abort(error);
+    }),
+  });
+  const client = new Client({ name: "mcp-functions-kit-gateway", version: "1" }, { versionNegotiation: { mode: "auto" } });
+  let legacy = false;
+  try {
+    await client.connect(transport, { signal: guard.signal, timeout: server.timeoutMs, ...(prior === undefined ? {} : { prior }) });
+    legacy = client.getProtocolEra() === "legacy";
+    return await work({
+      client,
+      signal: guard.signal,
+      verdict: () => {
+        const discover = client.getDiscoverResult();
+        return client.getProtocolEra() === "modern" && discover !== undefined ? { kind: "modern", discover } : client.getProtocolEra() === "legacy" ? { kind: "legacy" } : undefined;
+      },
+    });
+  } catch (error) {
+    throw explain(server, refused ?? error, signal);
+  } finally {
+    signal.removeEventListener("abort", onCallerAbort);
+    // A 2025-era server may have opened a session for this conversation: end it, politely and briefly.
+    if (legacy && transport.sessionId !== undefined && !guard.signal.aborted) {
+      await withDeadline(1000, () => new Error("session end timed out"), () => transport.terminateSession()).catch(() => undefined);
+    }
+    await client.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The token source the MCP transport asks before every request: an
+ * On-Behalf-Of token for the server's scopes (from the kit's cache after the
+ * first). When the server answers 401 the transport asks for a fresh one
+ * once and retries once; a second 401 in the same conversation fails it.
+ */
+function onBehalfOfProvider(caller: DownstreamCaller, scopes: readonly string[], signal: AbortSignal): AuthProvider {
+  let refreshed = false;
+  return {
+    token: async () => (await caller.onBehalfOf.exchange(caller.token, scopes, signal)).accessToken,
+    onUnauthorized: async () => {
+      if (refreshed) return;
+      refreshed = true;
+      await caller.onBehalfOf.invalidate(caller.token, scopes);
+    },
+  };
+}
+
+/** `error` as what the user (and the log) should know, naming the server. */
+function explain(server: RemoteServer, error: unknown, signal: AbortSignal): Error {
+  const name = JSON.stringify(server.name);
+  // What the kit itself decided (a need, a step-up) passes as it is.
+  if (error instanceof NeedError || error instanceof DownstreamFailure) return error;
+  if (error instanceof ResponseTooLargeError) {
+    return new DownstreamFailure(server.name, "too_large", `The remote server ${name} sent a response larger than ${Math.round(error.limitBytes / (1024 * 1024))} MiB, which this server refuses.`, { cause: error });
+  }
+  if (signal.aborted) return new DownstreamFailure(server.name, "aborted", `The call to the remote server ${name} was cancelled.`, { cause: error });
+  if (InsufficientScopeError.isInstance(error)) return insufficientScope(server, (error as InsufficientScopeError).requiredScope);
+  if (UnauthorizedError.isInstance(error) || (SdkHttpError.isInstance(error) && (error as SdkHttpError).status === 401)) {
+    return new DownstreamFailure(
+      server.name,
+      "refused_token",
+      `The remote server ${name} refused the token this server obtained for you, even after a fresh one (HTTP 401). Its operator should check that it accepts Entra tokens for ${resourceName(server)}.`,
+      { cause: error },
+    );
+  }
+  if (SdkHttpError.isInstance(error)) {
+    const status = (error as SdkHttpError).status;
+    if (status === 403) return new DownstreamFailure(server.name, "forbidden", `The remote server ${name} refused the call (HTTP 403).`, { cause: error });
+    return new DownstreamFailure(server.name, "http_error", `The remote server ${name} answered HTTP ${status}; try again later.`, { cause: error });
+  }
+  if (SdkError.isInstance(error) && (error as SdkError).code === SdkErrorCode.RequestTimeout) {
+    return new DownstreamFailure(server.name, "timeout", `The remote server ${name} did not answer in time; try again later.`, { cause: error });
+  }
+  if (ProtocolError.isInstance(error)) {
+    const message = cleanMessage(String((error as ProtocolError).message));
+    return new DownstreamFailure(server.name, "error_response", `The remote server ${name} refused the request: ${message}`, { cause: error });
+  }
+  if (isNetworkFailure(error)) {
+    return new DownstreamFailure(server.name, "unreachable", `The remote server ${name} could not be reached; try again later.`, { cause: error });
+  }
+  return new DownstreamFailure(server.name, "invalid", `The remote server ${name} sent an answer that is not valid MCP.`, { cause: error });
+}
+
+/** A 403 `insufficient_scope`: the user must grant more. The scopes are given in full form, every one the call needs. */
+function insufficientScope(server: RemoteServer, required: string | undefined): Error {
+  const resource = resourceName(server);
+  const missing = (required ?? "")
+    .split(/\s+/)
+    .filter((scope) => /^[\x21-\x7e]{1,200}$/.test(scope))
+    .map((scope) => (scope.includes("://") ? scope : `${resource}/${scope}`));
+  const needed = [...new Set([...(server.scopes ?? []), ...missing])];
+  const named = missing.length === 0 ? "a permission you have not granted" : `the permission${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`;
+  return new StepUpRequiredError(`The remote server ${JSON.stringify(server.name)} needs ${named}. Sign in to this server again to grant it, or ask an administrator to.`, {
+    reason: "insufficient_scope",
+    scopes: needed,
+  });
+}
+
+/** The API a server's scopes belong to (`api://contoso-crm`). */
+function resourceName(server: RemoteServer): string {
+  const first = server.scopes?.[0] ?? "";
+  return first.slice(0, first.lastIndexOf("/"));
+}
+
+/** Whether `error`, or what caused it (the SDK wraps fetch's errors), is a failure to reach the server at all. */
+function isNetworkFailure(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current !== undefined && current !== null && depth < 6; current = (current as { cause?: unknown }).cause, depth++) {
+    // fetch rejects with a TypeError("fetch failed") whose cause is the socket error.
+    if (current instanceof TypeError && /fetch failed/i.test(current.message)) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|UND_ERR_\w+)$/.test(code)) return true;
+  }
+  return false;
+}

@@ -53,6 +53,11 @@ export class ProtectedResource {
     return [...new Set([...this.baseScopes, ...apiNames.map((name) => this.clientScope(name)), ...downstream, ...(carried === undefined ? [] : [carried])])] as [string, ...string[]];
   }
 
+  /** Whether a downstream scope (full form) is one the tools or remote servers declare, so the facade would ask Entra for it. */
+  declaresDownstream(scope: string): boolean {
+    return this.downstream.clientForm(scope) !== undefined;
+  }
+
   /** The resource identifier: the MCP endpoint URL. */
   get resource(): string {
     return this.config.mcpUrl.href;

@@ -53,15 +53,16 @@ export function reportAuthorizationFailure(reports: AuthorizationReports, error:
 /** The challenges one request collected. */
 export class AuthorizationChallenges implements Required<AuthorizationReports> {
   private signInRequired: string | undefined;
-  private stepUp: { description: string; reasons: Set<string>; apiScopes: Set<string>; downstream: Set<string>; claims: string | undefined } | undefined;
+  private stepUp: { description: string; reasons: Set<string>; apiScopes: Set<string>; downstream: Set<string>; demanded: Set<string>; claims: string | undefined } | undefined;
 
   readonly onSignInRequired = (description: string): void => {
     this.signInRequired ??= description;
   };
 
   readonly onStepUpRequired = (error: StepUpRequiredError, declared: CallDeclaration): void => {
-    const stepUp = (this.stepUp ??= { description: error.message, reasons: new Set(), apiScopes: new Set(), downstream: new Set(), claims: undefined });
+    const stepUp = (this.stepUp ??= { description: error.message, reasons: new Set(), apiScopes: new Set(), downstream: new Set(), demanded: new Set(), claims: undefined });
     stepUp.reasons.add(error.stepUp.reason);
+    for (const scope of error.stepUp.scopes) stepUp.demanded.add(scope);
     for (const name of declared.requiredScopes ?? []) stepUp.apiScopes.add(name);
     for (const scope of [...(declared.downstreamScopes ?? []), ...error.stepUp.scopes]) stepUp.downstream.add(scope);
     stepUp.claims ??= error.stepUp.claims;
@@ -85,10 +86,13 @@ export class AuthorizationChallenges implements Required<AuthorizationReports> {
     if (this.stepUp === undefined || !resource.stepsUpDownstream) return undefined;
     const apiScopes = [...this.stepUp.apiScopes];
     const scopes = resource.challengeScopes(apiScopes, [...this.stepUp.downstream], this.stepUp.claims);
-    if (scopes.length === resource.challengeScopes(apiScopes).length) {
+    // A scope the refusal demands that no need declares cannot be asked for at /authorize (it accepts only
+    // declared ones): a challenge would send the client round to re-authorize for what it already has.
+    const undeclared = [...this.stepUp.demanded].filter((scope) => !resource.declaresDownstream(scope));
+    if (undeclared.length > 0 || scopes.length === resource.challengeScopes(apiScopes).length) {
       // Nothing a re-authorization could add (no declared downstream scope, no claims): the client would
       // only refresh and be refused again, so the tool error stands.
-      log.warn("auth.step_up_unanswerable", { reasons: [...this.stepUp.reasons], undeclared: [...this.stepUp.downstream], hint: "declare the scope in a need (obo()) so that users can consent to it" });
+      log.warn("auth.step_up_unanswerable", { reasons: [...this.stepUp.reasons], undeclared: undeclared.length > 0 ? undeclared : [...this.stepUp.downstream], hint: "declare the scope in a need (obo()) so that users can consent to it" });
       return undefined;
     }
     log.info("auth.step_up", { reasons: [...this.stepUp.reasons], downstream: [...this.stepUp.downstream], claims: this.stepUp.claims !== undefined });

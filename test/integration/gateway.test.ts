@@ -340,11 +340,12 @@ describe("gateway: downstream MCP servers behind the kit", function () {
       assert.equal(standIn.activity.counts().obo - obo, 1);
     });
 
-    it("tells the caller which scope a downstream's 403 insufficient_scope asks for, in full form", async () => {
+    it("tells the caller which scope a downstream's 403 insufficient_scope asks for when the kit does not declare it (no step-up could grant it)", async () => {
       const answer = await callTool(kit.mcpUrl, await token("alice"), "demo_write_note");
       assert.equal(answer.status, 200, answer.body);
       assert.equal(answer.isError, true);
       assert.match(answer.text, /remote server "demo" needs the permissions? .*api:\/\/contoso-demo-mcp\/Demo\.Write/);
+      assert.ok(kit.logs.lines.some((line) => line.text.includes("auth.step_up_unanswerable") && line.text.includes("Demo.Write")), "the operator is told which scope to declare");
     });
 
     it("never uses one user's listing or token for another under parallel calls, and exchanges once per (user, server)", async () => {

@@ -43,15 +43,16 @@ const downstreamRefuses = defineTool({
   input: {},
   needs: { orders: obo([ORDERS_SCOPE_URI]) },
   async run() {
-    throw new StepUpRequiredError("The orders API wants more.", { reason: "insufficient_scope", scopes: [ORDERS_SCOPE_URI, "api://undeclared/Thing.Write"] });
+    throw new StepUpRequiredError("The orders API wants more.", { reason: "insufficient_scope", scopes: [ORDERS_SCOPE_URI] });
   },
 });
 const wantsUndeclared = defineTool({
   name: "wants_undeclared",
-  description: "Its downstream wants a scope no tool declares, so no sign-in could grant it",
+  description: "Its downstream wants a declared scope and one no tool declares, so no sign-in could grant all it wants",
   input: {},
+  needs: { orders: obo([ORDERS_SCOPE_URI]) },
   async run() {
-    throw new StepUpRequiredError("The API wants Thing.Write.", { reason: "insufficient_scope", scopes: ["api://undeclared/Thing.Write"] });
+    throw new StepUpRequiredError("The API wants Thing.Write.", { reason: "insufficient_scope", scopes: [ORDERS_SCOPE_URI, "api://undeclared/Thing.Write"] });
   },
 });
 const server = { name: "step-up-test", version: "1", tools: [graphProfile, ordersReport, downstreamRefuses, wantsUndeclared] };
@@ -145,7 +146,7 @@ describe("step-up", function () {
       }
     });
 
-    it("answers a StepUpRequiredError from a tool's own work the same way, leaving out scopes no tool declares", async () => {
+    it("answers a StepUpRequiredError from a tool's own work the same way", async () => {
       const answer = await callTool(kit.mcpUrl, await aliceToken(), "downstream_refuses");
       assert.equal(answer.status, 403, answer.body);
       const challenge = parseChallenge(answer.headers.get("www-authenticate"));
@@ -153,7 +154,7 @@ describe("step-up", function () {
       assert.equal(challenge.description, "The orders API wants more.");
     });
 
-    it("keeps the tool error when a re-authorization could add nothing (only undeclared scopes), and says so in the log", async () => {
+    it("keeps the tool error when a re-authorization could not grant what is demanded (a scope no tool declares), and says so in the log", async () => {
       const answer = await callTool(kit.mcpUrl, await aliceToken(), "wants_undeclared");
       assert.equal(answer.status, 200, answer.body);
       assert.equal(answer.isError, true);

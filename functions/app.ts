@@ -11,7 +11,7 @@ import type { WebHandler } from "../lib/http.js";
 import type { FacadeHandlers, FacadeOptions } from "../lib/oauth/index.js";
 import { createSecretSource } from "../lib/secrets/index.js";
 import type { SecretSource } from "../lib/secrets/source.js";
-import { downstreamScopesOf } from "../lib/mcp/server.js";
+import { downstreamScopesOf, itemsOf } from "../lib/mcp/server.js";
 import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
@@ -46,7 +46,7 @@ export function createEndpoints(app: AppContext): HostedEndpoint[] {
           secrets,
           log: app.log,
           serverName: app.server.name,
-          downstreamScopes: downstreamScopesOf(app.server.tools),
+          downstreamScopes: downstreamScopesOf(itemsOf(app.server)),
         })
       : undefined;
   return [

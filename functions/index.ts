@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { loadConfig } from "../lib/config.js";
 import { consoleSink, createLogger } from "../lib/log.js";
-import { serverInfo, tools } from "../tools/index.js";
+import { serverDefinition } from "../tools/index.js";
 import { createEndpoints } from "./app.js";
 
 // @azure/functions is one large CommonJS file. Imported from ESM, Node first scans its source for
@@ -21,7 +21,7 @@ const log = createLogger(config.logLevel, consoleSink);
 // Streaming lets SSE responses (progress notifications) reach the client as they are written.
 app.setup({ enableHttpStream: true });
 
-for (const endpoint of createEndpoints({ config, server: { ...serverInfo, tools }, log })) {
+for (const endpoint of createEndpoints({ config, server: serverDefinition, log })) {
   app.http(endpoint.name, {
     route: endpoint.route,
     methods: [...endpoint.methods],

@@ -17,7 +17,6 @@ import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
-import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
 
@@ -60,8 +59,10 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, consoleSink);
+  // Loaded only now: tools/index.ts decides at load time which examples to serve (ORDERS_API_URL).
+  const { serverDefinition } = await import("../tools/index.js");
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { ...serverInfo, tools }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
+    endpoints: createEndpoints({ config, server: serverDefinition, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
   await host.listen(config.port);
 
@@ -79,7 +80,9 @@ async function main(): Promise<void> {
       `  MCP endpoint   ${mcpUrl}`,
       `  Sign-in        ${signIn}`,
       ...users,
-      `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
+      `  Tools          ${serverDefinition.tools.map((tool) => tool.name).join(", ")}`,
+      `  Resources      ${(serverDefinition.resources ?? []).map((resource) => ("uriTemplate" in resource ? resource.uriTemplate : resource.uri)).join(", ")}`,
+      `  Prompts        ${(serverDefinition.prompts ?? []).map((prompt) => prompt.name).join(", ")}`,
       "",
       "  VS Code        add to .vscode/mcp.json:",
       `                 { "servers": { "local-kit": { "type": "http", "url": "${mcpUrl}" } } }`,

@@ -14,6 +14,7 @@ import type { McpSettings } from "../config.js";
 import { BodyTooLargeError, mediaType, readBodyLimited, SECURITY_HEADERS, type WebHandler } from "../http.js";
 import { invalidTokenResponse, type Gate } from "../auth/gate.js";
 import type { Logger } from "../log.js";
+import { LIST_METHODS } from "./catalog.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -62,7 +63,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   if (auth.mode !== "none" && auth.gate === undefined) throw new Error(`AUTH_MODE=${auth.mode} needs an authentication gate`);
   const environments = new WeakMap<Request, ToolCallEnvironment>();
   const sdkHandler = createMcpHandler(
-    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }),
+    ({ requestInfo, authInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }, authInfo),
     {
       legacy: "stateless",
       maxRequestBodySize: settings.maxBodyBytes,
@@ -111,9 +112,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.
     let signInRequired: string | undefined;
-    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description) });
+    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description), lists: listsSomething(message) });
     let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
-    if (auth.resource !== undefined && callsTools(message)) {
+    if (auth.resource !== undefined && resolvesNeeds(message)) {
       // A token Entra refused during the call becomes a 401, so that the client refreshes it and
       // retries, where a tool error would leave the user to sign in by hand. A JSON answer is
       // complete here; an SSE answer (2025-era clients) is held until its first event, which for a
@@ -137,8 +138,24 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   };
 }
 
-function callsTools(message: unknown): boolean {
-  return (Array.isArray(message) ? message : [message]).some((item) => typeof item === "object" && item !== null && (item as { method?: unknown }).method === "tools/call");
+/** Methods whose handlers resolve needs (a template's `list` does too), so that Entra may refuse the caller's token during them. */
+const NEEDS_METHODS: ReadonlySet<string> = new Set(["tools/call", "resources/read", "resources/list", "prompts/get", "completion/complete"]);
+
+function methodsOf(message: unknown): unknown[] {
+  return (Array.isArray(message) ? message : [message]).map((item) => (typeof item === "object" && item !== null ? (item as { method?: unknown }).method : undefined));
+}
+
+function resolvesNeeds(message: unknown): boolean {
+  return methodsOf(message).some((method) => typeof method === "string" && NEEDS_METHODS.has(method));
+}
+
+/**
+ * Whether the message lists anything: then items the caller may not use are
+ * left out for the whole message (a 2025-03-26 batch that also calls one of
+ * them gets "not found" rather than the list showing it).
+ */
+function listsSomething(message: unknown): boolean {
+  return methodsOf(message).some((method) => typeof method === "string" && LIST_METHODS.has(method));
 }
 
 /** `response` unchanged unless it streams events: then the same stream, its first chunk already read. */

@@ -9,8 +9,8 @@
 import { randomUUID } from "node:crypto";
 import {
   McpServer,
+  type AuthInfo,
   type CallToolResult,
-  type ScopeChallengeHandler,
   type ServerCapabilities,
   type ServerContext,
   type ServerOptions,
@@ -21,9 +21,17 @@ import type { AuthMode } from "../config.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
-import { NeedError, resolveNeeds, SignInRequiredError, type NeedServices } from "./needs.js";
+import { appToolMeta } from "./apps.js";
+import { cacheHintsOf, catalogCapabilities, checkCatalog, registerCatalog } from "./catalog.js";
+import { reportToEndpoint } from "./invoke.js";
+import { NeedError, resolveNeeds, type NeedServices } from "./needs.js";
+import type { AnyPrompt } from "./prompt.js";
+import { listedFor, requirementsChallenge } from "./requirements.js";
+import type { AnyResource } from "./resource.js";
 import { schemasOf } from "./schemas.js";
-import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
+import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type UnstructuredReturn } from "./tool.js";
+
+export { downstreamScopesOf, itemsOf } from "./catalog.js";
 
 /** Everything an MCP endpoint serves. */
 export interface McpServerDefinition {
@@ -35,6 +43,10 @@ export interface McpServerDefinition {
   readonly instructions?: string;
   /** The tools, in the order clients list them. */
   readonly tools: readonly AnyTool[];
+  /** Resources and resource templates (`defineResource`, `defineResourceTemplate`, `defineAppResource`), in list order. */
+  readonly resources?: readonly AnyResource[];
+  /** Prompts (`definePrompt`), in list order. */
+  readonly prompts?: readonly AnyPrompt[];
   /**
    * Capabilities beyond tools (resources, prompts, completions, logging) for
    * what `extend` registers. Tool list changes are never advertised: see
@@ -58,6 +70,11 @@ export interface ToolCallEnvironment {
   readonly log: Logger;
   /** Told when a tool's need found the caller's token refused by Entra (see SignInRequiredError). */
   readonly onSignInRequired?: (description: string) => void;
+  /**
+   * The request only lists (tools/list, resources/list, …): items needing an
+   * app role the caller lacks are then not registered, so no list shows them.
+   */
+  readonly lists?: boolean;
 }
 
 /** How the server authenticates callers; fixed for the life of the endpoint. */
@@ -73,8 +90,9 @@ export interface ServerAuth {
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 
 /**
- * Checks a definition once, at startup: unique tool names.
- * @throws ToolDefinitionError
+ * Checks a definition once, at startup: unique tool names, then the
+ * resources and prompts (catalog.ts).
+ * @throws ToolDefinitionError, DefinitionError
  */
 export function checkDefinition(definition: McpServerDefinition): void {
   const seen = new Set<string>();
@@ -82,30 +100,26 @@ export function checkDefinition(definition: McpServerDefinition): void {
     if (seen.has(tool.name)) throw new ToolDefinitionError(tool.name, "defined twice; tool names must be unique");
     seen.add(tool.name);
   }
+  checkCatalog(definition);
 }
 
-/** The union of the downstream scopes the tools' needs will ask for, so users consent to all of them at sign-in. */
-export function downstreamScopesOf(tools: readonly AnyTool[]): string[] {
-  const scopes = new Set<string>();
-  for (const tool of tools) {
-    for (const need of Object.values(tool.needs ?? {}) as Array<{ downstreamScopes?: readonly string[] }>) {
-      for (const scope of need.downstreamScopes ?? []) scopes.add(scope);
-    }
-  }
-  return [...scopes];
-}
-
-/** Creates the server instance for one request. */
-export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment): McpServer {
+/** Creates the server instance for one request; `authInfo` is the caller's, when signed in. */
+export function buildServer(definition: McpServerDefinition, auth: ServerAuth, environment: ToolCallEnvironment, authInfo?: AuthInfo): McpServer {
   const server = new McpServer(
     { name: definition.name, version: definition.version },
     {
       capabilities: staticCapabilities(definition),
+      cacheHints: cacheHintsOf(definition, auth),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),
       ...(definition.requestState === undefined ? {} : { requestState: definition.requestState }),
     },
   );
-  for (const tool of definition.tools) registerTool(server, tool, auth, environment);
+  const token = validatedTokenOf(authInfo);
+  for (const tool of definition.tools) {
+    if (environment.lists === true && !listedFor(tool.requires, token)) continue;
+    registerTool(server, tool, auth, environment);
+  }
+  registerCatalog(server, definition, auth, environment, authInfo);
   definition.extend?.(server);
   return server;
 }
@@ -119,18 +133,21 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
 function staticCapabilities(definition: McpServerDefinition): ServerCapabilities {
   const declared = definition.capabilities ?? {};
   const mayRegisterMore = definition.extend !== undefined;
+  const served = catalogCapabilities(definition);
   return {
     ...declared,
     tools: { listChanged: false },
-    ...(declared.resources !== undefined || mayRegisterMore ? { resources: { ...declared.resources, listChanged: false } } : {}),
-    ...(declared.prompts !== undefined || mayRegisterMore ? { prompts: { ...declared.prompts, listChanged: false } } : {}),
+    ...(declared.resources !== undefined || served.resources || mayRegisterMore ? { resources: { ...declared.resources, listChanged: false } } : {}),
+    ...(declared.prompts !== undefined || served.prompts || mayRegisterMore ? { prompts: { ...declared.prompts, listChanged: false } } : {}),
+    ...(served.completions ? { completions: {} } : {}),
   };
 }
 
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
   const schemas = schemasOf(tool);
   const outputSchema = schemas.outputObject;
-  const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource);
+  // Tools keep answering a missing app role with the scope challenge for now (requirements.ts).
+  const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource, "This tool", true);
   server.registerTool(
     tool.name,
     {
@@ -140,6 +157,7 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
       ...(schemas.output === undefined ? {} : { outputSchema: schemas.output }),
       ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
       ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
+      ...(tool.ui === undefined ? {} : { _meta: appToolMeta(tool.ui) }),
     },
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const log = environment.log.child({ tool: tool.name });
@@ -164,7 +182,7 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
         }
         return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
       } catch (error) {
-        if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
+        reportToEndpoint(environment, error);
         return failure(log, tool.name, error);
       }
     },
@@ -194,28 +212,6 @@ function unstructuredResult(value: UnstructuredReturn): CallToolResult {
 
 function isCallToolResult(value: unknown): value is CallToolResult {
   return typeof value === "object" && value !== null && Array.isArray((value as { content?: unknown }).content);
-}
-
-/**
- * The SDK's per-tool scope challenge for `requires`: a caller lacking a scope
- * or role gets 403 `insufficient_scope` naming every scope the tool needs.
- */
-function requirementsChallenge(requires: ToolRequirements, resource: ProtectedResource): ScopeChallengeHandler {
-  const requiredScopes = requires.scopes ?? [];
-  const requiredRoles = requires.roles ?? [];
-  const allScopes = [...new Set([...resource.baseScopes, ...requiredScopes.map((name) => resource.clientScope(name))])] as [string, ...string[]];
-  return ({ authInfo }) => {
-    const token = validatedTokenOf(authInfo);
-    if (token === undefined) return undefined;
-    const missingScopes = requiredScopes.filter((name) => !token.scopes.includes(name));
-    const missingRoles = requiredRoles.filter((role) => !token.roles.includes(role));
-    if (missingScopes.length === 0 && missingRoles.length === 0) return undefined;
-    const lacking = [
-      ...(missingScopes.length === 0 ? [] : [`the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}`]),
-      ...(missingRoles.length === 0 ? [] : [`the app role${missingRoles.length > 1 ? "s" : ""} ${missingRoles.join(", ")} (an administrator assigns roles)`]),
-    ];
-    return { scopes: allScopes, errorDescription: `This tool needs ${lacking.join(" and ")}.` };
-  };
 }
 
 function failure(log: Logger, toolName: string, error: unknown): CallToolResult {

@@ -8,7 +8,7 @@ import { createLocalHost, type LocalHost } from "../../lib/host/server.js";
 import { createLogger } from "../../lib/log.js";
 import { environmentSecrets, type SecretSource } from "../../lib/secrets/source.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
-import { serverInfo, tools } from "../../tools/index.js";
+import { serverDefinition } from "../../tools/index.js";
 import { LogCapture } from "./log-capture.js";
 
 export interface RunningKit {
@@ -24,7 +24,7 @@ export interface RunningKit {
 export interface StartKitOptions {
   /** Settings on top of the defaults (AUTH_MODE=none, the chosen port). */
   readonly env?: Environment;
-  /** What /mcp serves; default: the shipped tools. */
+  /** What /mcp serves; default: the shipped tools, resources and prompts (tools/index.ts). */
   readonly server?: McpServerDefinition;
   /** Where secrets come from; default: the environment of `env`. */
   readonly secrets?: SecretSource;
@@ -38,7 +38,7 @@ export async function startKit(options: StartKitOptions = {}): Promise<RunningKi
   const logs = new LogCapture();
   const log = createLogger(config.logLevel, logs.sink);
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: options.server ?? { ...serverInfo, tools }, log, secrets: options.secrets ?? environmentSecrets(env) }),
+    endpoints: createEndpoints({ config, server: options.server ?? serverDefinition, log, secrets: options.secrets ?? environmentSecrets(env) }),
     log: (line) => logs.add("host", line),
     invocationLog: (level, message) => logs.add(level, message),
   });

@@ -18,7 +18,7 @@ import type { ServerAuth, ToolCallEnvironment } from "./server.js";
 
 /** The most values one completion answer may carry (the MCP spec's limit). */
 const MAX_VALUES = 100;
-/** Completions run while the user types: a slow one is useless, so they get less time than a read. */
+/** Completions run while the user types: a slow one is useless, so they get at most this (or the item's shorter timeoutMs). */
 const COMPLETION_TIMEOUT_MS = 10_000;
 
 /** What can be completed: a prompt, or a template by its URI template. */
@@ -28,6 +28,7 @@ interface Completable {
   readonly needs: Needs | undefined;
   readonly requires: Requirements | undefined;
   readonly complete: Completers<Needs> | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
 interface CompleteParams {
@@ -43,7 +44,7 @@ export function hasCompletions(prompts: readonly AnyPrompt[], resources: readonl
 
 /** Installs the completion handler for `prompts` and the templates among `resources`. */
 export function registerCompletions(server: McpServer, prompts: readonly AnyPrompt[], resources: readonly AnyResource[], auth: ServerAuth, environment: ToolCallEnvironment): void {
-  const completable = (kind: Completable["kind"], item: AnyPrompt | AnyResource): Completable => ({ kind, name: item.name, needs: item.needs, requires: item.requires, complete: "complete" in item ? item.complete : undefined });
+  const completable = (kind: Completable["kind"], item: AnyPrompt | AnyResource): Completable => ({ kind, name: item.name, needs: item.needs, requires: item.requires, complete: "complete" in item ? item.complete : undefined, timeoutMs: item.timeoutMs });
   const byPrompt = new Map(prompts.map((prompt) => [prompt.name, completable("Prompt", prompt)]));
   const byTemplate = new Map<string, Completable>();
   for (const resource of resources) if (isTemplate(resource)) byTemplate.set(resource.uriTemplate, completable("Resource template", resource));
@@ -69,7 +70,7 @@ async function complete(target: Completable, params: CompleteParams, ctx: Server
   if (missingScopes.length > 0) {
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${target.kind} ${target.name} needs the scope${missingScopes.length > 1 ? "s" : ""} ${missingScopes.join(", ")}; using it asks you to sign in for it.`);
   }
-  const invocation: Invocation = { kind: target.kind, name: target.name, needs: target.needs, requires: target.requires, timeoutMs: COMPLETION_TIMEOUT_MS };
+  const invocation: Invocation = { kind: target.kind, name: target.name, needs: target.needs, requires: target.requires, timeoutMs: Math.min(target.timeoutMs ?? COMPLETION_TIMEOUT_MS, COMPLETION_TIMEOUT_MS) };
   const values = await invoke(invocation, ctx, auth, environment, (context) => completer(params.argument.value, { ...context, arguments: params.context?.arguments ?? {} }));
   const unique = [...new Set(values.filter((value) => typeof value === "string"))];
   return { completion: { values: unique.slice(0, MAX_VALUES), total: unique.length, hasMore: unique.length > MAX_VALUES } };

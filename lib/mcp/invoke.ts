@@ -67,7 +67,7 @@ export async function invoke<T>(
   try {
     return await withDeadline(
       invocation.timeoutMs,
-      () => new ToolError(`${invocation.kind} ${invocation.name} did not finish within ${Math.round(invocation.timeoutMs / 1000)} seconds and was stopped.`),
+      () => new ToolError(`${invocation.kind} ${invocation.name} did not finish within ${durationText(invocation.timeoutMs)} and was stopped.`),
       async (signal) => {
         const needs = await resolveNeeds(invocation.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services });
         return handler({ ...needs, log, signal });
@@ -77,6 +77,10 @@ export async function invoke<T>(
   } catch (error) {
     throw wireError(invocation, log, environment, error);
   }
+}
+
+function durationText(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} seconds`;
 }
 
 /** The JSON-RPC error for a handler's failure; logs it as the tools' failures are logged. */

@@ -68,11 +68,6 @@ window.addEventListener("message", (event) => {
   else if (message.id !== undefined && message.method) send({ id: message.id, error: { code: -32601, message: "Method not found" } });
 });
 
-new ResizeObserver(() => {
-  const { width, height } = document.documentElement.getBoundingClientRect();
-  send({ method: "ui/notifications/size-changed", params: { width: Math.ceil(width), height: Math.ceil(height) } });
-}).observe(document.documentElement);
-
 request("ui/initialize", {
   appInfo: { name: "profile-card", version: "1.0.0" },
   appCapabilities: { availableDisplayModes: ["inline"] },
@@ -80,6 +75,11 @@ request("ui/initialize", {
 }).then((result) => {
   applyContext(result.hostContext);
   send({ method: "ui/notifications/initialized", params: {} });
+  // Only after the handshake: the host sizes the frame to what the card needs.
+  new ResizeObserver(() => {
+    const { width, height } = document.documentElement.getBoundingClientRect();
+    send({ method: "ui/notifications/size-changed", params: { width: Math.ceil(width), height: Math.ceil(height) } });
+  }).observe(document.documentElement);
 });
 `;
 

@@ -15,10 +15,9 @@ import orderResource from "../../tools/order-resource.js";
 import { prompts, resources, serverInfo, tools } from "../../tools/index.js";
 import { CLIENT_KINDS, type ConnectedClient } from "../support/clients.js";
 import { startOboPeers, type OboPeers } from "../support/downstream.js";
-import { facadeBrowser, startProxyKit } from "../support/facade.js";
+import { connectSignedIn, startProxyKit } from "../support/facade.js";
 import type { RunningKit } from "../support/kit.js";
 import { legacyMcpRequest, mcpRequest } from "../support/mcp-calls.js";
-import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 
 const ALICE_OID = "a11ce000-0000-4000-8000-000000000001";
 
@@ -104,24 +103,13 @@ describe("resources, templates, prompts and completions behind the sign-in", fun
   });
   beforeEach(() => graph.reset());
 
-  const signIn = (kind: (typeof CLIENT_KINDS)[number], user: "alice" | "bob"): Promise<ConnectedClient> =>
-    connectWithOAuth(
-      kind,
-      kit.mcpUrl,
-      new HeadlessOAuthProvider({
-        redirectUrl: "http://127.0.0.1:45679/callback",
-        clientMetadata: { client_name: `resources e2e ${kind} ${user}`, redirect_uris: ["http://127.0.0.1:45679/callback"], token_endpoint_auth_method: "none" },
-        signIn: facadeBrowser(kit, { user }),
-      }),
-    );
-
   for (const kind of CLIENT_KINDS) {
     describe(`${kind} client`, () => {
       let alice: ConnectedClient;
       let bob: ConnectedClient;
       before(async () => {
-        alice = await signIn(kind, "alice");
-        bob = await signIn(kind, "bob");
+        alice = await connectSignedIn(kind, kit, "alice", `resources e2e ${kind} alice`);
+        bob = await connectSignedIn(kind, kit, "bob", `resources e2e ${kind} bob`);
       });
       after(async () => {
         await alice?.close();

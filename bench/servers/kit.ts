@@ -9,17 +9,21 @@
  * points them at the local Entra stand-in); every call carries an Entra
  * token that the gate validates, and the echo tool declares an `obo()` need,
  * served from the OBO cache once warm.
+ * `node kit.js none|full items`: also the resource and the prompt of the
+ * resources/read and prompts/get benchmark, with the same `obo()` need in
+ * the full case.
  */
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { z } from "zod";
 import { createEndpoints } from "../../functions/app.js";
 import { loadConfig } from "../../lib/config.js";
 import { createLocalHost } from "../../lib/host/server.js";
 import { consoleSink, createLogger } from "../../lib/log.js";
-import { defineTool, obo, type AnyTool } from "../../lib/mcp/index.js";
+import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type AnyTool, type Needs } from "../../lib/mcp/index.js";
 import { createSecretSource } from "../../lib/secrets/index.js";
 import echo from "../../tools/echo.js";
 import { reportStartFailure, serveBenchChannel } from "../ipc.js";
-import { BENCH_DOWNSTREAM_SCOPE } from "../protocol.js";
+import { BENCH_DOWNSTREAM_SCOPE, BENCH_PROMPT, BENCH_RESOURCE_URI, ECHO_MESSAGE } from "../protocol.js";
 
 /** The shipped echo tool with an On-Behalf-Of need: what an authenticated tool call costs the kit. */
 const echoWithObo = defineTool({
@@ -34,6 +38,23 @@ const echoWithObo = defineTool({
   },
 });
 
+/** The baseline's resource and prompt, as kit definitions; with `withObo`, each needs a downstream token first. */
+function benchItems(withObo: boolean): { resources: AnyResource[]; prompts: AnyPrompt[] } {
+  const needs: Needs = withObo ? { graph: obo([BENCH_DOWNSTREAM_SCOPE]) } : {};
+  return {
+    resources: [defineResource({ uri: BENCH_RESOURCE_URI, name: "note", mimeType: "text/plain", needs, read: async () => ECHO_MESSAGE })],
+    prompts: [
+      definePrompt({
+        name: BENCH_PROMPT,
+        description: "Greets someone",
+        arguments: { name: z.string().describe("Who to greet") },
+        needs,
+        get: async ({ name }) => `Say hello to ${name}`,
+      }),
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode !== "none" && mode !== "full") throw new Error("usage: kit.js none|full");
@@ -43,8 +64,9 @@ async function main(): Promise<void> {
   const config = loadConfig({ LOG_LEVEL: "warn", ...env, PORT: String(port) });
   const log = createLogger(config.logLevel, consoleSink);
   const tools: AnyTool[] = [mode === "none" ? echo : echoWithObo];
+  const items = process.argv[3] === "items" ? benchItems(mode === "full") : {};
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
+    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools, ...items }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
     // The local host's access line ("POST /mcp 200 1.2ms") is a development aid; the Functions host logs requests itself.
     log: () => undefined,
     invocationLog: (level, message) => {

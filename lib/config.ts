@@ -107,7 +107,7 @@ export const SETTINGS = {
     azure: "optional",
   },
   ORDERS_API_URL: {
-    description: "URL of the custom downstream API the list_orders example tool calls (unset: the tool says it is not configured; the fake orders API under npm start).",
+    description: "URL of the custom downstream API the list_orders example tool and the orders://{orderId} example resource template call (unset: the tool says it is not configured and the template is not served; the fake orders API under npm start).",
     azure: "optional",
   },
   KEY_VAULT_URL: {

@@ -92,7 +92,10 @@ export interface CompletionContext {
 /** Completion callbacks, per argument or variable name: the values that start like `value`. */
 export type Completers<N extends Needs> = Readonly<Record<string, (value: string, context: CompletionContext & ResolvedNeeds<N>) => Promise<readonly string[]>>>;
 
-export interface ResourceTemplateSpec<N extends Needs = NoNeeds, V extends VariablesShape = VariablesShape> extends ResourceCommon<N> {
+/** Variables nobody declared a schema for: strings. */
+type StringVariables = Record<string, z.ZodString>;
+
+export interface ResourceTemplateSpec<N extends Needs = NoNeeds, V extends VariablesShape = StringVariables> extends ResourceCommon<N> {
   /** An RFC 6570 URI template: `orders://{orderId}`. */
   readonly uriTemplate: string;
   /**
@@ -115,7 +118,7 @@ export interface Resource<N extends Needs = NoNeeds> extends ResourceSpec<N> {
 }
 
 /** A resource template as the kit holds it: the spec, checked, its URI template parsed once. */
-export interface ResourceTemplateDefinition<N extends Needs = NoNeeds, V extends VariablesShape = VariablesShape> extends ResourceTemplateSpec<N, V> {
+export interface ResourceTemplateDefinition<N extends Needs = NoNeeds, V extends VariablesShape = StringVariables> extends ResourceTemplateSpec<N, V> {
   readonly kind: "mcp-functions-kit/resource-template";
   /** The parsed template. */
   readonly template: UriTemplate;
@@ -223,7 +226,7 @@ export function defineResource<N extends Needs = NoNeeds>(spec: ResourceSpec<N>)
  * });
  * @throws DefinitionError when the template or a field is unusable.
  */
-export function defineResourceTemplate<N extends Needs = NoNeeds, V extends VariablesShape = VariablesShape>(
+export function defineResourceTemplate<N extends Needs = NoNeeds, V extends VariablesShape = StringVariables>(
   spec: ResourceTemplateSpec<N, V>,
 ): ResourceTemplateDefinition<N, V> {
   const fail = (problem: string): never => {

@@ -56,6 +56,16 @@ const items = defineResourceTemplate({
     return { itemId };
   },
 });
+const unreachableListing = defineResourceTemplate({
+  uriTemplate: "archive://{year}",
+  name: "archive",
+  async list() {
+    throw new ResourceError("The archive API is down.");
+  },
+  async read({ year }) {
+    return `Archive of ${year}`;
+  },
+});
 const grumpyPrompt = definePrompt({
   name: "grumpy",
   description: "Always refuses",
@@ -93,7 +103,7 @@ describe("resources, templates, prompts and completions when something goes wron
         name: "errors",
         version: "1",
         tools: [],
-        resources: [failing, crashing, slow, huge, items],
+        resources: [failing, crashing, slow, huge, items, unreachableListing],
         prompts: [grumpyPrompt, crashingPrompt, completesSlowly],
       },
     });
@@ -153,6 +163,14 @@ describe("resources, templates, prompts and completions when something goes wron
     assert.deepEqual(modern.error?.data, { uri: "nothing://here" });
     const legacy = await legacyMcpRequest(kit.mcpUrl, undefined, "resources/read", { uri: "nothing://here" });
     assert.equal(legacy.error?.code, -32602, legacy.body);
+  });
+
+  it("lists the other resources when a template's own listing fails, and logs the failure", async () => {
+    const answer = await mcpRequest(kit.mcpUrl, undefined, "resources/list");
+    assert.equal(answer.status, 200, answer.body);
+    const uris = (answer.result?.["resources"] as Array<{ uri: string }>).map((resource) => resource.uri);
+    assert.ok(uris.includes("test://huge") && !uris.some((uri) => uri.startsWith("archive://")), uris.join(", "));
+    assert.ok(kit.logs.matching("mcp.list_incomplete").some((line) => line.text.includes("The archive API is down.")));
   });
 
   it("shows a PromptError's message, and hides an unexpected prompt failure behind a reference", async () => {

@@ -26,15 +26,38 @@ import type { McpServerDefinition, ServerAuth, ToolCallEnvironment } from "./ser
 /** The list methods: a request made only of these registers only what the caller may use. */
 export const LIST_METHODS: ReadonlySet<string> = new Set(["tools/list", "resources/list", "resources/templates/list", "prompts/list"]);
 
+const served = new WeakMap<McpServerDefinition, readonly AnyResource[]>();
+
+/**
+ * The resources a definition serves: its own list, then every tool's MCP
+ * Apps view that the list does not already hold (a tool brings its view, as
+ * it brings its needs).
+ */
+export function servedResources(definition: McpServerDefinition): readonly AnyResource[] {
+  let resources = served.get(definition);
+  if (resources === undefined) {
+    const listed = definition.resources ?? [];
+    const views = definition.tools.flatMap((tool) => (tool.ui === undefined || listed.includes(tool.ui) ? [] : [tool.ui]));
+    resources = [...listed, ...new Set(views)];
+    served.set(definition, resources);
+  }
+  return resources;
+}
+
 /**
  * Checks the resources and prompts of a definition once, at startup: unique
- * names and URIs, and every tool's MCP Apps view served by this server.
+ * names and URIs (tools' views included), every tool's view an app resource.
  * @throws DefinitionError
  */
 export function checkCatalog(definition: McpServerDefinition): void {
+  for (const tool of definition.tools) {
+    if (tool.ui !== undefined && !isAppResource(tool.ui)) {
+      throw new DefinitionError("Tool", tool.name, `its ui resource ${tool.ui.uri} must be an MCP Apps view made with defineAppResource`);
+    }
+  }
   const names = new Set<string>();
   const uris = new Set<string>();
-  for (const resource of definition.resources ?? []) {
+  for (const resource of servedResources(definition)) {
     if (names.has(resource.name)) throw new DefinitionError("Resource", resource.name, "defined twice; resource and template names must be unique");
     names.add(resource.name);
     const uri = isTemplate(resource) ? resource.uriTemplate : resource.uri;
@@ -45,12 +68,6 @@ export function checkCatalog(definition: McpServerDefinition): void {
   for (const prompt of definition.prompts ?? []) {
     if (prompts.has(prompt.name)) throw new DefinitionError("Prompt", prompt.name, "defined twice; prompt names must be unique");
     prompts.add(prompt.name);
-  }
-  for (const tool of definition.tools) {
-    if (tool.ui === undefined) continue;
-    if (!isAppResource(tool.ui) || !(definition.resources ?? []).includes(tool.ui)) {
-      throw new DefinitionError("Tool", tool.name, `its ui resource ${tool.ui.uri} must be an app resource (defineAppResource) listed in the server's resources`);
-    }
   }
 }
 
@@ -67,7 +84,7 @@ export function downstreamScopesOf(items: readonly { readonly needs?: Needs }[])
 
 /** Every item of a definition that may have needs: tools, resources, prompts. */
 export function itemsOf(definition: McpServerDefinition): readonly { readonly needs?: Needs }[] {
-  return [...definition.tools, ...(definition.resources ?? []), ...(definition.prompts ?? [])];
+  return [...definition.tools, ...servedResources(definition), ...(definition.prompts ?? [])];
 }
 
 const cacheHints = new WeakMap<McpServerDefinition, NonNullable<ServerOptions["cacheHints"]>>();
@@ -82,7 +99,7 @@ export function cacheHintsOf(definition: McpServerDefinition, auth: ServerAuth):
   if (hints === undefined) {
     const signedIn = auth.mode !== "none";
     const scope = (callerDependent: boolean): CacheHint => ({ cacheScope: signedIn && callerDependent ? "private" : "public" });
-    const resources = definition.resources ?? [];
+    const resources = servedResources(definition);
     const templates = resources.filter(isTemplate);
     const listsCallersData = templates.some((template) => template.list !== undefined && Object.keys(template.needs ?? {}).length > 0);
     hints = {
@@ -107,7 +124,7 @@ export function registerCatalog(server: McpServer, definition: McpServerDefiniti
   const token = validatedTokenOf(authInfo);
   const visible = <T extends AnyResource | AnyPrompt>(items: readonly T[]): readonly T[] =>
     environment.lists === true ? items.filter((item) => listedFor(item.requires, token)) : items;
-  const resources = definition.resources ?? [];
+  const resources = servedResources(definition);
   const prompts = definition.prompts ?? [];
   for (const resource of visible(resources)) registerResource(server, resource, auth, environment);
   for (const prompt of visible(prompts)) registerPrompt(server, prompt, auth, environment);
@@ -116,7 +133,7 @@ export function registerCatalog(server: McpServer, definition: McpServerDefiniti
 
 /** Whether the definition serves resources, prompts, completions: for its capabilities. */
 export function catalogCapabilities(definition: McpServerDefinition): { resources: boolean; prompts: boolean; completions: boolean } {
-  const resources = definition.resources ?? [];
+  const resources = servedResources(definition);
   const prompts = definition.prompts ?? [];
   return { resources: resources.length > 0, prompts: prompts.length > 0, completions: hasCompletions(prompts, resources) };
 }

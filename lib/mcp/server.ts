@@ -43,7 +43,7 @@ export interface McpServerDefinition {
   readonly instructions?: string;
   /** The tools, in the order clients list them. */
   readonly tools: readonly AnyTool[];
-  /** Resources and resource templates (`defineResource`, `defineResourceTemplate`, `defineAppResource`), in list order. */
+  /** Resources and resource templates (`defineResource`, `defineResourceTemplate`, `defineAppResource`), in list order; tools' MCP Apps views are served too. */
   readonly resources?: readonly AnyResource[];
   /** Prompts (`definePrompt`), in list order. */
   readonly prompts?: readonly AnyPrompt[];

@@ -70,8 +70,9 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined, N extend
   readonly requires?: ToolRequirements;
   /**
    * An MCP Apps view (`defineAppResource`) that clients rendering MCP Apps
-   * show with the tool's result; it must be in the server's resources.
-   * Other clients use the result as usual, so the result must stand alone.
+   * show with the tool's result; the server serves it with the tool (listed
+   * among the resources or not). Other clients use the result as usual, so
+   * the result must stand alone.
    */
   readonly ui?: AppResource;
   /**

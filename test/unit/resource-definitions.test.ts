@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { defineAppResource, definePrompt, defineResource, defineResourceTemplate, defineTool, DefinitionError, ToolDefinitionError } from "../../lib/mcp/index.js";
+import { servedResources } from "../../lib/mcp/catalog.js";
 import { checkDefinition, downstreamScopesOf, itemsOf } from "../../lib/mcp/server.js";
 import { obo } from "../../lib/obo/need.js";
 import { serverDefinition } from "../../tools/index.js";
@@ -68,10 +69,15 @@ describe("a server definition with resources and prompts", () => {
     assert.throws(() => checkDefinition({ name: "s", version: "1", tools: [], prompts: [prompt, prompt] }), /Prompt "p": defined twice/);
   });
 
-  it("refuses a tool whose MCP Apps view the server does not serve", () => {
+  it("serves a tool's MCP Apps view with the tool, listed among the resources or not, and only a view", async () => {
     const tool = defineTool({ name: "t", description: "d", input: {}, ui: card, run: text });
-    assert.throws(() => checkDefinition({ name: "s", version: "1", tools: [tool] }), /Tool "t": its ui resource ui:\/\/x\/card must be an app resource \(defineAppResource\) listed in the server's resources/);
-    assert.doesNotThrow(() => checkDefinition({ name: "s", version: "1", tools: [tool], resources: [card] }));
+    assert.deepEqual(servedResources({ name: "s", version: "1", tools: [tool] }), [card]);
+    assert.deepEqual(servedResources({ name: "s", version: "1", tools: [tool], resources: [card] }), [card]);
+    const plain = defineResource({ uri: "ui://x/plain", name: "plain", read: text });
+    const misdeclared = defineTool({ name: "m", description: "d", input: {}, ui: plain as never, run: text });
+    assert.throws(() => checkDefinition({ name: "s", version: "1", tools: [misdeclared] }), /Tool "m": its ui resource ui:\/\/x\/plain must be an MCP Apps view made with defineAppResource/);
+    const clash = defineResource({ uri: "ui://x/card", name: "other", read: text });
+    assert.throws(() => checkDefinition({ name: "s", version: "1", tools: [tool], resources: [clash] }), /ui:\/\/x\/card is served by two definitions/);
   });
 
   it("refuses a tool's unusable app role at definition time", () => {

@@ -6,7 +6,7 @@
  */
 import { ProtocolError, ProtocolErrorCode, ResourceTemplate, type McpServer, type ReadResourceResult, type ServerContext, type Variables } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { checkSize, invoke, reportToEndpoint, DEFAULT_HANDLER_TIMEOUT_MS, type Invocation } from "./invoke.js";
+import { checkSize, invoke, DEFAULT_HANDLER_TIMEOUT_MS, type Invocation } from "./invoke.js";
 import { requirementsChallenge } from "./requirements.js";
 import { DEFAULT_MAX_RESULT_BYTES, isTemplate, type AnyResource, type ResourceContext, type ResourceReturn, type ResourceTemplateDefinition } from "./resource.js";
 import type { ServerAuth, ToolCallEnvironment } from "./server.js";
@@ -80,7 +80,7 @@ async function listResources(
     const listed = await invoke(invocation, ctx, auth, environment, async (context) => resource.list!(context as never));
     return listed.map((item) => ({ ...(resource.mimeType === undefined ? {} : { mimeType: resource.mimeType }), ...item }));
   } catch (error) {
-    reportToEndpoint(environment, error);
+    // invoke has told the endpoint already (a refused sign-in answers the whole list with 401).
     environment.log.warn("mcp.list_incomplete", { resource: resource.name, message: error instanceof Error ? error.message : String(error) });
     return [];
   }

@@ -112,7 +112,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     // Given the parsed body, the SDK never reads the (already consumed) body stream: it takes the
     // method, URL, headers and signal from the request and hands the same object to the factory.
     let signInRequired: string | undefined;
-    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description), lists: listsSomething(message) });
+    environments.set(request, { log: context.log, onSignInRequired: (description) => (signInRequired ??= description), lists: listsSomething(message), usesCatalog: usesCatalog(message) });
     let response = await sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) });
     if (auth.resource !== undefined && resolvesNeeds(message)) {
       // A token Entra refused during the call becomes a 401, so that the client refreshes it and
@@ -147,6 +147,11 @@ function methodsOf(message: unknown): unknown[] {
 
 function resolvesNeeds(message: unknown): boolean {
   return methodsOf(message).some((method) => typeof method === "string" && NEEDS_METHODS.has(method));
+}
+
+/** Whether the message asks anything of resources, prompts or completions (see ToolCallEnvironment.usesCatalog). */
+function usesCatalog(message: unknown): boolean {
+  return methodsOf(message).some((method) => typeof method === "string" && /^(resources|prompts|completion)\//.test(method));
 }
 
 /**

@@ -75,6 +75,12 @@ export interface ToolCallEnvironment {
    * app role the caller lacks are then not registered, so no list shows them.
    */
   readonly lists?: boolean;
+  /**
+   * False when no method of the request is a resources/, prompts/ or
+   * completion/ one: the resources and prompts are then not registered, so
+   * that a tool call pays nothing for them (default true).
+   */
+  readonly usesCatalog?: boolean;
 }
 
 /** How the server authenticates callers; fixed for the life of the endpoint. */
@@ -119,7 +125,7 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
     if (environment.lists === true && !listedFor(tool.requires, token)) continue;
     registerTool(server, tool, auth, environment);
   }
-  registerCatalog(server, definition, auth, environment, authInfo);
+  if (environment.usesCatalog !== false) registerCatalog(server, definition, auth, environment, authInfo);
   definition.extend?.(server);
   return server;
 }

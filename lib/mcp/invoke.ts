@@ -46,16 +46,19 @@ export interface HandlerBase {
 /**
  * Runs `handler` for one request: refuses a caller lacking an app role (a
  * missing scope never gets here: the SDK's scope challenge answers it with a
- * 403 first), resolves the needs, and applies the deadline.
+ * 403 first), runs `checkInput` (its ProtocolError goes to the client as
+ * is; no need has been resolved yet), resolves the needs, and applies the
+ * deadline. The handler gets what `checkInput` returned.
  *
  * @throws ProtocolError for every failure, ready for the wire.
  */
-export async function invoke<T>(
+export async function invoke<T, I = undefined>(
   invocation: Invocation,
   ctx: ServerContext,
   auth: ServerAuth,
   environment: ToolCallEnvironment,
-  handler: (context: HandlerBase & Record<string, unknown>) => Promise<T>,
+  handler: (context: HandlerBase & Record<string, unknown>, input: I) => Promise<T>,
+  checkInput?: () => I,
 ): Promise<T> {
   const log = environment.log.child({ [invocation.kind === "Prompt" ? "prompt" : "resource"]: invocation.name });
   const token = validatedTokenOf(ctx.http?.authInfo);
@@ -64,13 +67,14 @@ export async function invoke<T>(
     log.info("mcp.refused", { reason: "app role missing" });
     throw new ProtocolError(ProtocolErrorCode.InvalidParams, refusal);
   }
+  const input = checkInput?.() as I;
   try {
     return await withDeadline(
       invocation.timeoutMs,
       () => new ToolError(`${invocation.kind} ${invocation.name} did not finish within ${durationText(invocation.timeoutMs)} and was stopped.`),
       async (signal) => {
         const needs = await resolveNeeds(invocation.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services });
-        return handler({ ...needs, log, signal });
+        return handler({ ...needs, log, signal }, input);
       },
       ctx.mcpReq.signal,
     );

@@ -8,10 +8,9 @@ import { ProtocolError, ProtocolErrorCode, ResourceTemplate, type McpServer, typ
 import { z } from "zod";
 import { checkSize, invoke, DEFAULT_HANDLER_TIMEOUT_MS, type Invocation } from "./invoke.js";
 import { requirementsChallenge } from "./requirements.js";
-import { DEFAULT_MAX_RESULT_BYTES, isTemplate, type AnyResource, type ResourceContext, type ResourceReturn, type ResourceTemplateDefinition } from "./resource.js";
-import type { ServerAuth, ToolCallEnvironment } from "./server.js";
 import type { Needs } from "./needs.js";
-import type { VariablesShape } from "./resource.js";
+import { DEFAULT_MAX_RESULT_BYTES, isTemplate, type AnyResource, type ResourceContext, type ResourceReturn, type ResourceTemplateDefinition, type VariablesShape } from "./resource.js";
+import type { ServerAuth, ToolCallEnvironment } from "./server.js";
 
 /** Registers one resource or template. */
 export function registerResource(server: McpServer, resource: AnyResource, auth: ServerAuth, environment: ToolCallEnvironment): void {
@@ -28,35 +27,40 @@ export function registerResource(server: McpServer, resource: AnyResource, auth:
     ...(callerIndependent(resource) ? { cacheHint: { cacheScope: "public" as const } } : {}),
     ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
   };
-  const invocation = (uri: URL): Invocation => ({
-    kind,
-    name: resource.name,
-    needs: resource.needs,
-    requires: resource.requires,
-    timeoutMs: resource.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS,
-    uri: uri.href,
-  });
   const maxBytes = resource.maxBytes ?? DEFAULT_MAX_RESULT_BYTES;
-  const serveRead = (uri: URL, ctx: ServerContext, produce: (context: ResourceContext & Record<string, unknown>) => Promise<ResourceReturn>): Promise<ReadResourceResult> =>
-    invoke(invocation(uri), ctx, auth, environment, async (context) => {
-      const result = contentsOf(await produce({ ...context, uri }), uri, resource.mimeType, resource.meta);
-      checkSize(invocation(uri), context.log, result, maxBytes);
-      return result;
-    });
+  const serveRead = <I>(
+    uri: URL,
+    ctx: ServerContext,
+    checkInput: () => I,
+    produce: (input: I, context: ResourceContext & Record<string, unknown>) => Promise<ResourceReturn>,
+  ): Promise<ReadResourceResult> => {
+    const invocation: Invocation = { kind, name: resource.name, needs: resource.needs, requires: resource.requires, timeoutMs: resource.timeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS, uri: uri.href };
+    return invoke(
+      invocation,
+      ctx,
+      auth,
+      environment,
+      async (context, input) => {
+        const result = contentsOf(await produce(input, { ...context, uri }), uri, resource.mimeType, resource.meta);
+        checkSize(invocation, context.log, result, maxBytes);
+        return result;
+      },
+      checkInput,
+    );
+  };
 
   if (!isTemplate(resource)) {
-    server.registerResource(resource.name, resource.uri, config, (uri, ctx) => serveRead(uri, ctx, (context) => resource.read(context)));
+    server.registerResource(resource.name, resource.uri, config, (uri, ctx) => serveRead(uri, ctx, () => undefined, (_input, context) => resource.read(context)));
     return;
   }
   const list = resource.list;
   const template = new ResourceTemplate(resource.template, {
     list: list === undefined ? undefined : async (ctx) => ({ resources: [...(await listResources(resource, ctx, auth, environment))] }),
   });
-  server.registerResource(resource.name, template, config, async (uri, variables, ctx) => {
-    // Checked before anything else runs: a bad URI costs no On-Behalf-Of exchange.
-    const checked = checkVariables(resource, variables);
-    return serveRead(uri, ctx, (context) => resource.read(checked, context));
-  });
+  // The variables are checked before any need is resolved: a bad URI costs no On-Behalf-Of exchange.
+  server.registerResource(resource.name, template, config, (uri, variables, ctx) =>
+    serveRead(uri, ctx, () => checkVariables(resource, variables), (checked, context) => resource.read(checked, context)),
+  );
 }
 
 /** No needs and no requirements: nothing the handler could know about the caller. */

@@ -1,5 +1,6 @@
 /**
- * The tool-call benchmark: every case's server runs in its own process; the
+ * The call benchmark (`tools/call`, or another operation such as
+ * `resources/read`): every case's server runs in its own process; the
  * cases are driven in turn, in short slices, round after round, with the
  * order rotated each round, so that whatever else the machine does at some
  * moment hits every case alike.
@@ -8,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import type { Agent } from "node:http";
 import type { StartedServer } from "./ipc.js";
 import { drive, keepAliveAgent } from "./load.js";
-import { echoCall, isEchoAnswer, type ProtocolName } from "./protocol.js";
+import { CALL_ECHO, type Operation, type ProtocolName } from "./protocol.js";
 import { concat, median, percentile, round } from "./stats.js";
 
 export type CaseId = "baseline" | "baseline-hoisted" | "kit-none" | "kit-full";
@@ -22,8 +23,10 @@ export interface CallCase {
   readonly headersFor?: (index: number) => Readonly<Record<string, string>>;
 }
 
-/** How much to send. */
+/** How much to send, and what. */
 export interface CallsPlan {
+  /** The request every call sends; default `tools/call` of the echo tool. */
+  readonly operation?: Operation;
   readonly protocols: readonly ProtocolName[];
   readonly concurrencies: readonly number[];
   /** Requests per case and protocol before anything is measured. */
@@ -89,11 +92,12 @@ export async function runCalls(cases: readonly CallCase[], plan: CallsPlan): Pro
     }
     return agent;
   };
+  const operation = plan.operation ?? CALL_ECHO;
   const targetOf = (entry: CallCase, protocol: ProtocolName) => ({
     url: entry.server.url,
-    request: echoCall(protocol),
+    request: operation.request(protocol),
     ...(entry.headersFor === undefined ? {} : { headersFor: entry.headersFor }),
-    isSuccess: isEchoAnswer,
+    isSuccess: operation.isSuccess,
   });
 
   // Warm-up: JIT, connection pools, signing keys, the OBO cache of every user.

@@ -1,6 +1,7 @@
 /**
- * The `tools/call` requests the benchmark sends, as each protocol generation
- * puts them on the wire.
+ * The requests the benchmark sends (`tools/call`, and `resources/read` and
+ * `prompts/get` for the resources part), as each protocol generation puts
+ * them on the wire.
  *
  * - 2026-07-28: no session and no `initialize`; every request carries the
  *   `_meta` envelope and the `Mcp-Method` / `Mcp-Name` headers.
@@ -25,26 +26,56 @@ export interface ToolCallRequest {
   readonly body: Buffer;
 }
 
-/** A `tools/call` of the echo tool; add `authorization` per call for signed-in cases. */
-export function echoCall(protocol: ProtocolName): ToolCallRequest {
-  const params: Record<string, unknown> = { name: "echo", arguments: { message: ECHO_MESSAGE, times: 1 } };
+/** A request of `method` as `protocol` puts it on the wire; `name` is the 2026-07-28 `Mcp-Name` (tool, prompt or URI). */
+function rpcRequest(protocol: ProtocolName, method: string, params: Record<string, unknown>, name: string | undefined): ToolCallRequest {
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
     "mcp-protocol-version": protocol,
   };
+  const sent = { ...params };
   if (protocol === "2026-07-28") {
-    params["_meta"] = {
+    sent["_meta"] = {
       "io.modelcontextprotocol/protocolVersion": "2026-07-28",
       "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1.0.0" },
       "io.modelcontextprotocol/clientCapabilities": {},
     };
-    headers["mcp-method"] = "tools/call";
-    headers["mcp-name"] = "echo";
+    headers["mcp-method"] = method;
+    if (name !== undefined) headers["mcp-name"] = name;
   }
-  const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params }));
+  const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: sent }));
   return { headers: { ...headers, "content-length": String(body.length) }, body };
 }
+
+/** A `tools/call` of the echo tool; add `authorization` per call for signed-in cases. */
+export function echoCall(protocol: ProtocolName): ToolCallRequest {
+  return rpcRequest(protocol, "tools/call", { name: "echo", arguments: { message: ECHO_MESSAGE, times: 1 } }, "echo");
+}
+
+/** The resource and the prompt of the resources/read and prompts/get benchmark (bench/servers: the same on every server). */
+export const BENCH_RESOURCE_URI = "bench://note";
+export const BENCH_PROMPT = "greet";
+
+/** One kind of request the benchmark can drive, and how its answer is judged. */
+export interface Operation {
+  readonly method: string;
+  request(protocol: ProtocolName): ToolCallRequest;
+  isSuccess(status: number, body: string): boolean;
+}
+
+/** `resources/read` of the bench note; the answer carries the message as the resource's text. */
+export const READ_NOTE: Operation = {
+  method: "resources/read",
+  request: (protocol) => rpcRequest(protocol, "resources/read", { uri: BENCH_RESOURCE_URI }, BENCH_RESOURCE_URI),
+  isSuccess: (status, body) => status === 200 && body.includes(`"text":"${ECHO_MESSAGE}"`) && !body.includes('"error":'),
+};
+
+/** `prompts/get` of the greet prompt with one argument; the answer's message carries it. */
+export const GET_PROMPT: Operation = {
+  method: "prompts/get",
+  request: (protocol) => rpcRequest(protocol, "prompts/get", { name: BENCH_PROMPT, arguments: { name: ECHO_MESSAGE } }, BENCH_PROMPT),
+  isSuccess: (status, body) => status === 200 && body.includes(`Say hello to ${ECHO_MESSAGE}`) && !body.includes('"error":'),
+};
 
 /**
  * Whether an answer is the echo tool's successful result: a JSON body or an
@@ -53,3 +84,6 @@ export function echoCall(protocol: ProtocolName): ToolCallRequest {
 export function isEchoAnswer(status: number, body: string): boolean {
   return status === 200 && body.includes(`"text":"${ECHO_MESSAGE}"`) && !body.includes('"isError":true') && !body.includes('"error":');
 }
+
+/** `tools/call` of the echo tool: what the budget line measures. */
+export const CALL_ECHO: Operation = { method: "tools/call", request: echoCall, isSuccess: isEchoAnswer };

@@ -37,7 +37,7 @@ export interface BenchReport {
   readonly durationMs: number;
   readonly machine: MachineInfo;
   readonly versions: Readonly<Record<string, string>>;
-  readonly plan: Omit<CallsPlan, "sliceRequests" | "onSlice"> & { readonly sliceRequests: Readonly<Record<string, number>> };
+  readonly plan: Omit<CallsPlan, "sliceRequests" | "onSlice" | "operation"> & { readonly sliceRequests: Readonly<Record<string, number>> };
   readonly calls: CallsResult;
   readonly ratios: readonly CaseRatios[];
   /** The kit's ratios to the bare SDK with its schema built once (context only). */
@@ -47,9 +47,18 @@ export interface BenchReport {
   readonly memory?: readonly MemoryCurve[];
   /** The gateway: a proxied call against the same downstream called directly. */
   readonly gateway?: GatewayBenchResult;
+  /** `resources/read` and `prompts/get` against the bare SDK (context, not the budget). */
+  readonly operations?: readonly OperationResult[];
   readonly budget: readonly BudgetCheck[];
   /** Parts of the run that failed (their figures are missing). */
   readonly failures: ReadonlyArray<{ readonly part: string; readonly error: string }>;
+}
+
+/** One operation other than tools/call, measured like it. */
+export interface OperationResult {
+  readonly method: string;
+  readonly calls: CallsResult;
+  readonly ratios: readonly CaseRatios[];
 }
 
 export const CASE_LABELS: Readonly<Record<CaseId, string>> = {
@@ -147,6 +156,27 @@ export function renderMarkdown(report: BenchReport): string {
     }
   }
   lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
+
+  if (report.operations !== undefined && report.operations.length > 0) {
+    lines.push("## resources/read and prompts/get against the bare SDK", "");
+    lines.push(
+      "Measured like tools/call (own processes, interleaved rounds, paired ratios), at concurrency 1: the bare SDK serving one static resource and one prompt " +
+        "(its argument schema built in the factory, as the SDK's examples do), the kit serving the same as `defineResource` / `definePrompt`, " +
+        "without auth and with a validated token and an `obo()` need served from the OBO cache. Context, not a budget line.",
+      "",
+      "| Method | Case | Protocol | p50 ms | req/s | server CPU ms/call | p50 × | CPU × |",
+      "|---|---|---|---:|---:|---:|---:|---:|",
+    );
+    for (const operation of report.operations) {
+      for (const scenario of operation.calls.scenarios) {
+        const ratio = operation.ratios.find((candidate) => candidate.case === scenario.case && candidate.protocol === scenario.protocol && candidate.concurrency === scenario.concurrency);
+        lines.push(
+          `| ${operation.method} | ${CASE_LABELS[scenario.case]} | ${scenario.protocol} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${ratio === undefined ? "1" : times(ratio.p50)} | ${ratio === undefined ? "1" : times(ratio.cpu)} |`,
+        );
+      }
+    }
+    lines.push("");
+  }
 
   if (report.coldStart !== undefined) {
     const { import: imports, firstCall } = report.coldStart;

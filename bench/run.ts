@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --only calls,cold,obo,memory,gateway] [-- --out <dir>]`:
+ * `npm run bench [-- --quick] [-- --only calls,resources,cold,obo,memory,gateway] [-- --out <dir>]`:
  * the kit side by side with the bare MCP SDK, in one run on this machine.
  *
  * 1. tools/call: baseline, kit without auth and kit with a token and a
  *    cached OBO need, each in its own process, interleaved (bench/calls.ts);
+ *    then resources/read and prompts/get the same way (context, not budget);
  * 2. cold start: import times and time to the first authenticated call;
  * 3. On-Behalf-Of economy: Entra requests per 1,000 calls by 50 users;
  * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound);
@@ -32,17 +33,19 @@ import { startServer, type StartedServer } from "./ipc.js";
 import { MEMORY_MODES, measureMemory, type MemoryCurve } from "./memory.js";
 import { measureOboEconomy, type OboEconomyResult } from "./obo-economy.js";
 import { PROJECT_ROOT, RESULTS_DIR, serverEntry } from "./paths.js";
-import { PROTOCOLS } from "./protocol.js";
+import { GET_PROMPT, PROTOCOLS, READ_NOTE } from "./protocol.js";
 import { ratiosOf } from "./ratios.js";
-import { budgetChecks, renderMarkdown, type BenchReport } from "./report.js";
+import { budgetChecks, renderMarkdown, type BenchReport, type OperationResult } from "./report.js";
 
-type Part = "calls" | "cold" | "obo" | "memory" | "gateway";
-const PARTS: readonly Part[] = ["calls", "cold", "obo", "memory", "gateway"];
+type Part = "calls" | "resources" | "cold" | "obo" | "memory" | "gateway";
+const PARTS: readonly Part[] = ["calls", "resources", "cold", "obo", "memory", "gateway"];
 
 interface Sizes {
   readonly warmupRequests: number;
   readonly rounds: number;
   readonly slice: Readonly<Record<number, number>>;
+  /** Rounds of the resources/read and prompts/get part (concurrency 1 only). */
+  readonly operationRounds: number;
   readonly coldRuns: number;
   readonly oboCalls: number;
   readonly oboUsers: number;
@@ -61,6 +64,7 @@ const FULL: Sizes = {
   warmupRequests: 1000,
   rounds: 12,
   slice: { 1: 300, 32: 1200 },
+  operationRounds: 8,
   coldRuns: 9,
   oboCalls: 1000,
   oboUsers: 50,
@@ -77,6 +81,7 @@ const QUICK: Sizes = {
   warmupRequests: 40,
   rounds: 2,
   slice: { 1: 20, 32: 64 },
+  operationRounds: 2,
   coldRuns: 1,
   oboCalls: 100,
   oboUsers: 10,
@@ -157,6 +162,29 @@ async function main(): Promise<void> {
       log(`tools/call: done in ${(calls.durationMs / 1000).toFixed(0)} s`);
     }
 
+    let operations: OperationResult[] | undefined;
+    if (parts.includes("resources")) {
+      log("resources/read and prompts/get: starting the servers");
+      const baseline = await startServer({ name: "baseline-items", entry: serverEntry("baseline"), args: ["items"] });
+      servers.push(baseline);
+      const kitNone = await startServer({ name: "kit-none-items", entry: serverEntry("kit"), args: ["none", "items"] });
+      servers.push(kitNone);
+      const kitFull = await startServer({ name: "kit-full-items", entry: serverEntry("kit"), args: ["full", "items"], env: entra.kitEnv });
+      servers.push(kitFull);
+      const cases: CallCase[] = [
+        { id: "baseline", label: "baseline", server: baseline },
+        { id: "kit-none", label: "kit, no auth", server: kitNone },
+        { id: "kit-full", label: "kit, full", server: kitFull, headersFor: (index) => ({ authorization: `Bearer ${callTokens[index % CALL_USERS]}` }) },
+      ];
+      operations = [];
+      for (const operation of [READ_NOTE, GET_PROMPT]) {
+        const result = await runCalls(cases, { ...plan, operation, concurrencies: [1], rounds: sizes.operationRounds, onSlice: undefined });
+        operations.push({ method: operation.method, calls: result, ratios: ratiosOf(result) });
+        log(`${operation.method}: done in ${(result.durationMs / 1000).toFixed(0)} s`);
+      }
+      for (const server of servers.splice(0)) await server.stop();
+    }
+
     // A part that fails is recorded as failed; the others' figures are still written.
     const failures: Array<{ part: string; error: string }> = [];
     const attempt = async <T>(part: string, work: () => Promise<T>): Promise<T | undefined> => {
@@ -234,6 +262,7 @@ async function main(): Promise<void> {
       ...(oboEconomy === undefined ? {} : { oboEconomy }),
       ...(memory === undefined ? {} : { memory }),
       ...(gateway === undefined ? {} : { gateway }),
+      ...(operations === undefined ? {} : { operations }),
       budget: budgetChecks(ratios, coldStart, gateway),
       failures,
     };

@@ -11,7 +11,7 @@ import type { WebHandler } from "../lib/http.js";
 import type { FacadeHandlers, FacadeOptions } from "../lib/oauth/index.js";
 import { createSecretSource } from "../lib/secrets/index.js";
 import type { SecretSource } from "../lib/secrets/source.js";
-import { downstreamScopesOf, requiredRolesOf } from "../lib/mcp/server.js";
+import { downstreamScopesOf, itemsOf, requiredRolesOf } from "../lib/mcp/server.js";
 import type { KitConfig } from "../lib/config.js";
 import type { HostedEndpoint } from "../lib/host/server.js";
 import type { Logger } from "../lib/log.js";
@@ -37,8 +37,8 @@ export interface AppContext {
 export function createEndpoints(app: AppContext): HostedEndpoint[] {
   const secrets = app.secrets ?? createSecretSource({ settings: app.config.secrets, log: app.log });
   // Remote servers' scopes join the tools' ones: users consent to all of them at sign-in, and a step-up may name them.
-  const downstreamScopes = [...new Set([...downstreamScopesOf(app.server.tools), ...(app.server.remoteServers ?? []).flatMap((server) => server.scopes ?? [])])];
-  const auth: Auth = createAuth(app.config, app.log, secrets, { downstreamScopes, roles: requiredRolesOf(app.server.tools) });
+  const downstreamScopes = [...new Set([...downstreamScopesOf(itemsOf(app.server)), ...(app.server.remoteServers ?? []).flatMap((server) => server.scopes ?? [])])];
+  const auth: Auth = createAuth(app.config, app.log, secrets, { downstreamScopes, roles: requiredRolesOf(itemsOf(app.server)) });
   const facade =
     auth.mode === "proxy" && auth.authority !== undefined && auth.tokens !== undefined
       ? facadeOnFirstUse({

@@ -11,7 +11,7 @@ import { loadConfig } from "../lib/config.js";
 import { resolveRemoteServers } from "../lib/gateway/index.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { startTelemetry, stopTelemetry } from "../lib/telemetry/index.js";
-import { serverInfo, servers, tools } from "../tools/index.js";
+import { serverDefinition, servers } from "../tools/index.js";
 import { createEndpoints } from "./app.js";
 
 // @azure/functions is one large CommonJS file. Imported from ESM, Node first scans its source for
@@ -31,7 +31,7 @@ app.setup({ enableHttpStream: true });
 // cannot call On-Behalf-Of the user stops the app at startup, naming it.
 const remoteServers = await resolveRemoteServers(servers, { entra: config.entra, runningInAzure: config.runningInAzure });
 
-for (const endpoint of createEndpoints({ config, server: { ...serverInfo, tools, remoteServers }, log })) {
+for (const endpoint of createEndpoints({ config, server: { ...serverDefinition, remoteServers }, log })) {
   app.http(endpoint.name, {
     route: endpoint.route,
     methods: [...endpoint.methods],

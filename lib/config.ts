@@ -121,7 +121,7 @@ export const SETTINGS = {
     azure: "optional",
   },
   ORDERS_API_URL: {
-    description: "URL of the custom downstream API the list_orders example tool calls; the tool is offered only when this is set (the fake orders API under npm start).",
+    description: "URL of the custom downstream API the list_orders example tool and the orders://{orderId} example resource template call; both are offered only when this is set (the fake orders API under npm start).",
     azure: "optional",
   },
   DEMO_MCP_URL: {

@@ -81,10 +81,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel, consoleSink);
   void startTelemetry(config.telemetry, log);
   // Imported only now: tools/index.ts decides from the environment which examples and remote servers to offer (ORDERS_API_URL, DEMO_MCP_URL).
-  const { serverInfo, servers, tools } = await import("../tools/index.js");
+  const { serverDefinition, servers } = await import("../tools/index.js");
   const remoteServers = await resolveRemoteServers(servers, { entra: config.entra, runningInAzure: config.runningInAzure });
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { ...serverInfo, tools, remoteServers }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
+    endpoints: createEndpoints({ config, server: { ...serverDefinition, remoteServers }, log, secrets: createSecretSource({ settings: config.secrets, log }) }),
   });
   await host.listen(config.port, config.bindAddress);
 
@@ -111,7 +111,9 @@ async function main(): Promise<void> {
       `  Sign-in        ${signIn}`,
       ...(config.authMode === "none" && !loopbackOnly ? ["  WARNING        AUTH_MODE=none on an address other machines can reach: anyone who reaches it can call the tools"] : []),
       ...users,
-      `  Tools          ${tools.map((tool) => tool.name).join(", ")}`,
+      `  Tools          ${serverDefinition.tools.map((tool) => tool.name).join(", ")}`,
+      `  Resources      ${(serverDefinition.resources ?? []).map((resource) => ("uriTemplate" in resource ? resource.uriTemplate : resource.uri)).join(", ")}`,
+      `  Prompts        ${(serverDefinition.prompts ?? []).map((prompt) => prompt.name).join(", ")}`,
       `  Telemetry      ${telemetryLine(config.telemetry)}`,
       ...remoteServers.map((server) => `  Remote server  ${server.name} at ${server.url.href}: its tools are listed as ${server.prefix}<tool>${server.name === "demo" ? " (demo_whoami)" : ""}`),
       "",

@@ -1,10 +1,7 @@
 import { z } from "zod";
-import { defineTool, obo, ToolError } from "../lib/mcp/index.js";
-
-/** Microsoft Graph's v1.0 base URL, or its local stand-in under npm start. */
-function graphBaseUrl(): string {
-  return (process.env["GRAPH_BASE_URL"] ?? "https://graph.microsoft.com/v1.0").replace(/\/$/, "");
-}
+import { defineTool, obo } from "../lib/mcp/index.js";
+import { readMyProfile } from "./my-profile.js";
+import profileCard from "./profile-card.js";
 
 /** The signed-in user's profile from Microsoft Graph, fetched On-Behalf-Of the user. */
 export default defineTool({
@@ -22,22 +19,9 @@ export default defineTool({
   },
   needs: { graph: obo(["https://graph.microsoft.com/User.Read"]) },
   annotations: { readOnlyHint: true, openWorldHint: true },
+  // Clients that render MCP Apps show the result as a profile card; the others get the JSON as before.
+  ui: profileCard,
   async run(_args, { graph }) {
-    let response: Response;
-    try {
-      response = await graph.fetch(`${graphBaseUrl()}/me?$select=id,displayName,userPrincipalName,mail,jobTitle,officeLocation`);
-    } catch (cause) {
-      throw new ToolError("Microsoft Graph could not be reached; try again later.", { cause });
-    }
-    if (!response.ok) throw new ToolError(`Microsoft Graph answered ${response.status}; try again later.`);
-    const me = (await response.json()) as Record<string, string | null | undefined>;
-    return {
-      id: me["id"] ?? "",
-      displayName: me["displayName"] ?? null,
-      userPrincipalName: me["userPrincipalName"] ?? null,
-      mail: me["mail"] ?? null,
-      jobTitle: me["jobTitle"] ?? null,
-      officeLocation: me["officeLocation"] ?? null,
-    };
+    return readMyProfile(graph);
   },
 });

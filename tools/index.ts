@@ -1,13 +1,17 @@
 /**
- * The tools this server offers, listed explicitly: a tool exists when it is
- * in this list, never because a file happens to sit in this folder.
+ * What this server offers, listed explicitly: a tool, resource or prompt
+ * exists when it is in one of these lists, never because a file happens to
+ * sit in this folder.
  */
 import { remoteServer, type RemoteServer } from "../lib/gateway/index.js";
-import type { AnyTool } from "../lib/mcp/index.js";
+import type { AnyPrompt, AnyResource, AnyTool, McpServerDefinition } from "../lib/mcp/index.js";
 import convertTemperature from "./convert-temperature.js";
 import echo from "./echo.js";
 import graphMe from "./graph-me.js";
+import introduceMe from "./introduce-me.js";
 import listOrders from "./list-orders.js";
+import orderResource from "./order-resource.js";
+import profileCard from "./profile-card.js";
 import whoami from "./whoami.js";
 
 /** What clients see in `serverInfo`. */
@@ -20,16 +24,16 @@ export const serverInfo = {
 };
 
 /**
- * `list_orders` calls the Contoso Orders API, which exists only as the local
+ * `list_orders` (and the `orders://{orderId}` template below) call the Contoso Orders API, which exists only as the local
  * fake (`npm start` sets ORDERS_API_URL to it): it is offered only where
  * ORDERS_API_URL names an orders API. Offered everywhere, its scope
  * (api://contoso-orders/Orders.Read) would be asked of Entra at every
  * sign-in, and a tenant without that API refuses the sign-in (AADSTS500011).
  * Gate your own examples of an API that not every deployment has the same way.
  */
-const ordersExamples: readonly AnyTool[] = process.env["ORDERS_API_URL"] ? [listOrders] : [];
+const ordersApi = Boolean(process.env["ORDERS_API_URL"]?.trim());
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, ...ordersExamples];
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, ...(ordersApi ? [listOrders] : [])];
 
 /**
  * Downstream MCP servers whose tools are offered beside these, renamed
@@ -39,3 +43,16 @@ export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, grap
  */
 const demoUrl = process.env["DEMO_MCP_URL"]?.trim();
 export const servers: readonly RemoteServer[] = demoUrl === undefined || demoUrl === "" ? [] : [remoteServer({ name: "demo", url: demoUrl })];
+
+/** Resources and resource templates; `orders://{orderId}` is gated like `list_orders`. */
+export const resources: readonly AnyResource[] = [profileCard, ...(ordersApi ? [orderResource] : [])];
+
+/** Prompts. */
+export const prompts: readonly AnyPrompt[] = [introduceMe];
+
+/**
+ * The tools, resources and prompts: the definition `/mcp` serves
+ * (functions/index.ts, npm start, the tests' default). The remote servers
+ * join it at startup, once their scopes are resolved.
+ */
+export const serverDefinition: McpServerDefinition = { ...serverInfo, tools, resources, prompts };

@@ -6,7 +6,9 @@
  * `node baseline.js` builds the tool's zod schema in the server factory, as
  * the SDK's examples do (so once per request). `node baseline.js hoisted`
  * builds it once, at startup: the fastest way to use the bare SDK, shown
- * beside the baseline for context.
+ * beside the baseline for context. `node baseline.js items` also serves the
+ * resource and the prompt of the resources/read and prompts/get benchmark,
+ * the prompt's schema built in the factory too.
  *
  * The SDK's Node adapter (`toNodeHandler` in `@modelcontextprotocol/node`) is
  * not a dependency of the project, so the few lines that turn a Node request
@@ -19,13 +21,15 @@ import type { AddressInfo } from "node:net";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { reportStartFailure, serveBenchChannel } from "../ipc.js";
+import { BENCH_PROMPT, BENCH_RESOURCE_URI, ECHO_MESSAGE } from "../protocol.js";
 
 const echoInput = (): z.ZodObject<{ message: z.ZodString; times: z.ZodDefault<z.ZodNumber> }> =>
   z.object({
     message: z.string().min(1).max(1000).describe("Text to repeat"),
     times: z.number().int().min(1).max(5).default(1).describe("How many times to repeat it (1-5)"),
   });
-const hoistedInput = process.argv[2] === "hoisted" ? echoInput() : undefined;
+const hoistedInput = process.argv.includes("hoisted") ? echoInput() : undefined;
+const servesItems = process.argv.includes("items");
 
 /** The echo tool of tools/echo.ts, word for word, registered directly with the SDK. */
 function buildServer(): McpServer {
@@ -40,6 +44,12 @@ function buildServer(): McpServer {
     },
     async ({ message, times }) => ({ content: [{ type: "text", text: Array.from({ length: times }, () => message).join("\n") }] }),
   );
+  if (servesItems) {
+    server.registerResource("note", BENCH_RESOURCE_URI, { mimeType: "text/plain" }, async (uri) => ({ contents: [{ uri: uri.href, mimeType: "text/plain", text: ECHO_MESSAGE }] }));
+    server.registerPrompt(BENCH_PROMPT, { description: "Greets someone", argsSchema: z.object({ name: z.string().describe("Who to greet") }) }, async ({ name }) => ({
+      messages: [{ role: "user", content: { type: "text", text: `Say hello to ${name}` } }],
+    }));
+  }
   return server;
 }
 

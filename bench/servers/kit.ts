@@ -12,19 +12,23 @@
  * `node kit.js gateway`: as `full`, with the demo downstream MCP server at
  * BENCH_DEMO_MCP_URL behind the gateway (its scope declared, as production
  * should), so `demo_whoami` is a proxied call.
+ * `node kit.js none|full items`: also the resource and the prompt of the
+ * resources/read and prompts/get benchmark, with the same `obo()` need in
+ * the full case.
  */
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { z } from "zod";
 import { createEndpoints } from "../../functions/app.js";
 import { loadConfig } from "../../lib/config.js";
 import { createLocalHost } from "../../lib/host/server.js";
 import { consoleSink, createLogger } from "../../lib/log.js";
 import { DEMO_MCP_SCOPE_URI } from "../../dev/defaults.js";
 import { remoteServer, resolveRemoteServers } from "../../lib/gateway/index.js";
-import { defineTool, obo, type AnyTool } from "../../lib/mcp/index.js";
+import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type AnyTool, type Needs } from "../../lib/mcp/index.js";
 import { createSecretSource } from "../../lib/secrets/index.js";
 import echo from "../../tools/echo.js";
 import { reportStartFailure, serveBenchChannel } from "../ipc.js";
-import { BENCH_DOWNSTREAM_SCOPE } from "../protocol.js";
+import { BENCH_DOWNSTREAM_SCOPE, BENCH_PROMPT, BENCH_RESOURCE_URI, ECHO_MESSAGE } from "../protocol.js";
 
 /** The shipped echo tool with an On-Behalf-Of need: what an authenticated tool call costs the kit. */
 const echoWithObo = defineTool({
@@ -39,6 +43,23 @@ const echoWithObo = defineTool({
   },
 });
 
+/** The baseline's resource and prompt, as kit definitions; with `withObo`, each needs a downstream token first. */
+function benchItems(withObo: boolean): { resources: AnyResource[]; prompts: AnyPrompt[] } {
+  const needs: Needs = withObo ? { graph: obo([BENCH_DOWNSTREAM_SCOPE]) } : {};
+  return {
+    resources: [defineResource({ uri: BENCH_RESOURCE_URI, name: "note", mimeType: "text/plain", needs, read: async () => ECHO_MESSAGE })],
+    prompts: [
+      definePrompt({
+        name: BENCH_PROMPT,
+        description: "Greets someone",
+        arguments: { name: z.string().describe("Who to greet") },
+        needs,
+        get: async ({ name }) => `Say hello to ${name}`,
+      }),
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode !== "none" && mode !== "full" && mode !== "gateway") throw new Error("usage: kit.js none|full|gateway");
@@ -51,8 +72,9 @@ async function main(): Promise<void> {
   const demoUrl = env["BENCH_DEMO_MCP_URL"];
   const declared = mode === "gateway" && demoUrl !== undefined ? [remoteServer({ name: "demo", url: demoUrl, scopes: [DEMO_MCP_SCOPE_URI] })] : [];
   const remoteServers = await resolveRemoteServers(declared, { entra: config.entra, runningInAzure: config.runningInAzure });
+  const items = process.argv[3] === "items" ? benchItems(mode === "full") : {};
   const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools, remoteServers }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
+    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools, remoteServers, ...items }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
     // The local host's access line ("POST /mcp 200 1.2ms") is a development aid; the Functions host logs requests itself.
     log: () => undefined,
     invocationLog: (level, message) => {

@@ -18,6 +18,7 @@ import { AuthorizationChallenges } from "./challenges.js";
 import { traceMcpMessage, traceMcpRequests } from "../telemetry/index.js";
 import { invalidParamsIn } from "./params.js";
 import { Gateway } from "../gateway/gateway.js";
+import { LIST_METHODS } from "./catalog.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
 
 export interface McpEndpointOptions {
@@ -126,6 +127,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       onStepUpRequired: challenges.onStepUpRequired,
       message,
       ...(authInfo === undefined ? {} : { authInfo }),
+      lists: listsSomething(message),
+      usesCatalog: usesCatalog(message),
     });
     let response = await traceMcpMessage(request, message, () => sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }));
     if (auth.resource !== undefined && resolvesNeeds(message)) {
@@ -153,11 +156,29 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   });
 }
 
-/** Methods whose handlers resolve needs, and so may report an authorization failure. */
-const NEEDS_RESOLVING_METHODS: ReadonlySet<unknown> = new Set(["tools/call", "resources/read", "prompts/get"]);
+/** Methods whose handlers resolve needs (a template's `list` does too), so that Entra may refuse the caller's token during them. */
+const NEEDS_METHODS: ReadonlySet<string> = new Set(["tools/call", "resources/read", "resources/list", "prompts/get", "completion/complete"]);
+
+function methodsOf(message: unknown): unknown[] {
+  return (Array.isArray(message) ? message : [message]).map((item) => (typeof item === "object" && item !== null ? (item as { method?: unknown }).method : undefined));
+}
 
 function resolvesNeeds(message: unknown): boolean {
-  return (Array.isArray(message) ? message : [message]).some((item) => typeof item === "object" && item !== null && NEEDS_RESOLVING_METHODS.has((item as { method?: unknown }).method));
+  return methodsOf(message).some((method) => typeof method === "string" && NEEDS_METHODS.has(method));
+}
+
+/** Whether the message asks anything of resources, prompts or completions (see ToolCallEnvironment.usesCatalog). */
+function usesCatalog(message: unknown): boolean {
+  return methodsOf(message).some((method) => typeof method === "string" && /^(resources|prompts|completion)\//.test(method));
+}
+
+/**
+ * Whether the message lists anything: then items the caller may not use are
+ * left out for the whole message (a 2025-03-26 batch that also calls one of
+ * them gets "not found" rather than the list showing it).
+ */
+function listsSomething(message: unknown): boolean {
+  return methodsOf(message).some((method) => typeof method === "string" && LIST_METHODS.has(method));
 }
 
 /** `response` unchanged unless it streams events: then the same stream, its first chunk already read. */

@@ -1,4 +1,4 @@
-/** The tool definition API: everything a tool in `tools/` imports from the kit. */
+/** The definition API: everything a tool, resource or prompt in `tools/` imports from the kit. */
 export { defineTool, ToolError, ToolDefinitionError } from "./tool.js";
 export type { AnyTool, InputOf, Shape, Tool, ToolContext, ToolSpec, UnstructuredReturn } from "./tool.js";
 export type { McpServerDefinition } from "./server.js";
@@ -6,3 +6,10 @@ export { accessToken, claim, NeedError, StepUpRequiredError, user } from "./need
 export { appToken, msal, obo } from "../obo/need.js";
 export type { DownstreamToken } from "../obo/need.js";
 export type { Need, Needs, SignedInUser } from "./needs.js";
+export type { Requirements } from "./requirements.js";
+export { defineResource, defineResourceTemplate, DefinitionError, ResourceError, ResourceNotFound } from "./resource.js";
+export type { AnyResource, CompletionContext, ListedResource, Resource, ResourceContext, ResourceReturn, ResourceSpec, ResourceTemplateDefinition, ResourceTemplateSpec } from "./resource.js";
+export { definePrompt, PromptError } from "./prompt.js";
+export type { AnyPrompt, Prompt, PromptContext, PromptReturn, PromptSpec } from "./prompt.js";
+export { APP_MIME_TYPE, appDocument, defineAppResource } from "./apps.js";
+export type { AppDocumentParts, AppResource, AppResourceSpec } from "./apps.js";

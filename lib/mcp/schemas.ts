@@ -48,9 +48,10 @@ export function schemasOf(tool: AnyTool): ToolSchemas {
  * The same Standard Schema, validating as zod does, whose JSON Schema is
  * computed once per direction and target and then shared. Callers must
  * treat the returned JSON Schema as read-only; the SDK does (it already
- * shares one conversion between `tools/list` and `tools/call`).
+ * shares one conversion between `tools/list` and `tools/call`). Prompts'
+ * argument schemas use it too.
  */
-function withConvertedOnce(schema: z.ZodObject): StandardSchemaWithJSON {
+export function withConvertedOnce(schema: z.ZodObject): StandardSchemaWithJSON {
   const standard = schema["~standard"];
   const converted = new Map<string, Record<string, unknown>>();
   const convert = (io: "input" | "output", options: ConversionOptions): Record<string, unknown> => {

@@ -26,10 +26,17 @@ import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { checkRemoteServers, type RemoteServer } from "../gateway/remote-server.js";
+import { appToolMeta } from "./apps.js";
+import { cacheHintsOf, catalogCapabilities, checkCatalog, registerCatalog } from "./catalog.js";
 import { reportAuthorizationFailure, type AuthorizationReports, type CallDeclaration } from "./challenges.js";
 import { NeedError, resolveNeeds, SignInRequiredError, StepUpRequiredError, type NeedServices } from "./needs.js";
+import type { AnyPrompt } from "./prompt.js";
+import { listedFor } from "./requirements.js";
+import type { AnyResource } from "./resource.js";
 import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
+
+export { downstreamScopesOf, itemsOf } from "./catalog.js";
 
 /** Everything an MCP endpoint serves. */
 export interface McpServerDefinition {
@@ -43,6 +50,10 @@ export interface McpServerDefinition {
   readonly instructions?: string;
   /** The tools, in the order clients list them. */
   readonly tools: readonly AnyTool[];
+  /** Resources and resource templates (`defineResource`, `defineResourceTemplate`, `defineAppResource`), in list order; tools' MCP Apps views are served too. */
+  readonly resources?: readonly AnyResource[];
+  /** Prompts (`definePrompt`), in list order. */
+  readonly prompts?: readonly AnyPrompt[];
   /**
    * Downstream MCP servers whose tools, resources and prompts are offered
    * beside the tools, called On-Behalf-Of the caller (lib/gateway). Their
@@ -75,6 +86,17 @@ export interface ToolCallEnvironment extends AuthorizationReports {
   readonly message?: unknown;
   /** The caller, as the gate validated it (absent without sign-in). */
   readonly authInfo?: AuthInfo;
+  /**
+   * The request only lists (tools/list, resources/list, …): items needing an
+   * app role the caller lacks are then not registered, so no list shows them.
+   */
+  readonly lists?: boolean;
+  /**
+   * False when no method of the request is a resources/, prompts/ or
+   * completion/ one: the resources and prompts are then not registered, so
+   * that a tool call pays nothing for them (default true).
+   */
+  readonly usesCatalog?: boolean;
 }
 
 /** How the server authenticates callers; fixed for the life of the endpoint. */
@@ -92,8 +114,9 @@ export interface ServerAuth {
 export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
 
 /**
- * Checks a definition once, at startup: unique tool names.
- * @throws ToolDefinitionError
+ * Checks a definition once, at startup: unique tool names, the remote
+ * servers' prefixes, then the resources and prompts (catalog.ts).
+ * @throws ToolDefinitionError, DefinitionError
  */
 export function checkDefinition(definition: McpServerDefinition): void {
   const seen = new Set<string>();
@@ -102,16 +125,12 @@ export function checkDefinition(definition: McpServerDefinition): void {
     seen.add(tool.name);
   }
   checkRemoteServers(definition.remoteServers ?? [], [...seen], { scopesKnown: true });
+  checkCatalog(definition);
 }
 
-/** The union of the downstream scopes the tools' needs will ask for: consented to at sign-in (CONSENT=upfront) or by step-up. */
-export function downstreamScopesOf(tools: readonly AnyTool[]): string[] {
-  return [...new Set(tools.flatMap((tool) => declarationOf(tool).downstreamScopes))];
-}
-
-/** Every role the tools' `requires.roles` name: an app-only token holding one of them is let in for those tools. */
-export function requiredRolesOf(tools: readonly AnyTool[]): string[] {
-  return [...new Set(tools.flatMap((tool) => tool.requires?.roles ?? []))];
+/** Every role the items' `requires.roles` name (tools, resources, prompts): an app-only token holding one of them is let in for those items. */
+export function requiredRolesOf(items: readonly { readonly requires?: ToolRequirements }[]): string[] {
+  return [...new Set(items.flatMap((item) => item.requires?.roles ?? []))];
 }
 
 const declarations = new WeakMap<AnyTool, Required<CallDeclaration>>();
@@ -139,10 +158,15 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
       capabilities: staticCapabilities(definition),
       ...(definition.instructions === undefined ? {} : { instructions: definition.instructions }),
       ...(definition.requestState === undefined ? {} : { requestState: definition.requestState }),
-      ...(gateway === undefined ? {} : { cacheHints: gateway.listCacheHints() }),
+      cacheHints: cacheHintsOf(definition, auth),
     },
   );
-  for (const tool of definition.tools) registerTool(server, tool, auth, environment);
+  const token = validatedTokenOf(environment.authInfo);
+  for (const tool of definition.tools) {
+    if (environment.lists === true && !listedFor(tool.requires, token)) continue;
+    registerTool(server, tool, auth, environment);
+  }
+  if (environment.usesCatalog !== false) registerCatalog(server, definition, auth, environment, environment.authInfo);
   definition.extend?.(server);
   if (gateway === undefined) return server;
   return gateway.extend(server, {
@@ -162,11 +186,13 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
 function staticCapabilities(definition: McpServerDefinition): ServerCapabilities {
   const declared = definition.capabilities ?? {};
   const mayRegisterMore = definition.extend !== undefined || (definition.remoteServers?.length ?? 0) > 0;
+  const served = catalogCapabilities(definition);
   return {
     ...declared,
     tools: { listChanged: false },
-    ...(declared.resources !== undefined || mayRegisterMore ? { resources: { ...declared.resources, listChanged: false } } : {}),
-    ...(declared.prompts !== undefined || mayRegisterMore ? { prompts: { ...declared.prompts, listChanged: false } } : {}),
+    ...(declared.resources !== undefined || served.resources || mayRegisterMore ? { resources: { ...declared.resources, listChanged: false } } : {}),
+    ...(declared.prompts !== undefined || served.prompts || mayRegisterMore ? { prompts: { ...declared.prompts, listChanged: false } } : {}),
+    ...(served.completions ? { completions: {} } : {}),
   };
 }
 
@@ -185,6 +211,7 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
       ...(schemas.output === undefined ? {} : { outputSchema: schemas.output }),
       ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
       ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
+      ...(tool.ui === undefined ? {} : { _meta: appToolMeta(tool.ui) }),
     },
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const token = validatedTokenOf(ctx.http?.authInfo);

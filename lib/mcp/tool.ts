@@ -11,7 +11,9 @@
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { Logger } from "../log.js";
+import type { AppResource } from "./apps.js";
 import type { Needs, ResolvedNeeds } from "./needs.js";
+import { requirementsProblem, type Requirements } from "./requirements.js";
 
 /** A zod object shape: `{ city: z.string(), days: z.number().int() }`. */
 export type Shape = Record<string, z.ZodType>;
@@ -40,13 +42,8 @@ export interface ToolContext {
  */
 export type UnstructuredReturn = string | CallToolResult | Record<string, unknown> | readonly unknown[] | number | boolean | null;
 
-/** Per-tool authorization: what the caller's token must grant, checked before the call. */
-export interface ToolRequirements {
-  /** Delegated scope names (short form, e.g. "orders.write") the token's `scp` must contain. */
-  readonly scopes?: readonly string[];
-  /** App roles the token's `roles` must contain. */
-  readonly roles?: readonly string[];
-}
+/** Per-tool authorization: what the caller's token must grant, checked before the call (the same for resources and prompts). */
+export type ToolRequirements = Requirements;
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "no needs" is the empty object type.
 type NoNeeds = {};
@@ -69,8 +66,15 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined, N extend
    * passed in its context under the same names: `{ oid: claim("oid"), me: user() }`.
    */
   readonly needs?: N;
-  /** Scopes or app roles the caller must have; a caller without them gets 403 `insufficient_scope`. */
+  /** Scopes or app roles the caller must have; a caller without them gets 403 `insufficient_scope`, and one without the roles does not see the tool listed. */
   readonly requires?: ToolRequirements;
+  /**
+   * An MCP Apps view (`defineAppResource`) that clients rendering MCP Apps
+   * show with the tool's result; the server serves it with the tool (listed
+   * among the resources or not). Other clients use the result as usual, so
+   * the result must stand alone.
+   */
+  readonly ui?: AppResource;
   /**
    * How long the tool may run, in milliseconds (default 60 s, at most 225 s:
    * Azure's front end drops an HTTP request idle for 230 s). When it passes,
@@ -141,8 +145,7 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
       throw new ToolDefinitionError(spec.name, `the need "${field}" would hide the context's own "${field}"; choose another name`);
     }
   }
-  for (const name of spec.requires?.scopes ?? []) {
-    if (!/^[A-Za-z0-9._-]{1,120}$/.test(name)) throw new ToolDefinitionError(spec.name, `required scope "${name}" must be a short scope name such as orders.write`);
-  }
+  const requirementsInvalid = requirementsProblem(spec.requires);
+  if (requirementsInvalid !== undefined) throw new ToolDefinitionError(spec.name, requirementsInvalid);
   return { ...spec, kind: "mcp-functions-kit/tool" };
 }

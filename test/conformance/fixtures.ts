@@ -4,13 +4,15 @@
  * that the kit serves through its normal path (local host → Functions adapter
  * → `/mcp` endpoint → SDK handler).
  *
- * Tools the kit's tool API can express are `defineTool` tools (./tools.ts).
- * Everything else is registered in `extend` against the SDK's `McpServer`:
- * resources, prompts and completions (./resources-prompts.ts), the tools that
- * ask the client for input (./input-required.ts), the tool that sends MCP log
- * notifications (a kit tool's `log` writes to the server log, not to the
- * client) and one tool whose input schema is raw JSON Schema 2020-12, which a
- * zod shape cannot express (both below).
+ * Tools the kit's tool API can express are `defineTool` tools (./tools.ts);
+ * resources, the resource template, prompts and completions are
+ * `defineResource` / `defineResourceTemplate` / `definePrompt` definitions
+ * (./resources-prompts.ts). Everything else is registered in `extend` against
+ * the SDK's `McpServer`: the tools and the prompt that ask the client for
+ * input (./input-required.ts), the 2025-era subscription acknowledgements,
+ * the tool that sends MCP log notifications (a kit tool's `log` writes to the
+ * server log, not to the client) and one tool whose input schema is raw JSON
+ * Schema 2020-12, which a zod shape cannot express (both below).
  *
  * Test-only: it is served with AUTH_MODE=none, which the kit refuses to start
  * in Azure.
@@ -21,7 +23,7 @@ import { createRequestStateCodec, fromJsonSchema, type McpServer } from "@modelc
 import { z } from "zod";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
 import { registerInputRequiredFixtures, type FlowState } from "./input-required.js";
-import { registerPrompts, registerResources, registerSubscriptionAcknowledgements } from "./resources-prompts.js";
+import { fixturePrompts, fixtureResources, registerSubscriptionAcknowledgements } from "./resources-prompts.js";
 import { kitTools } from "./tools.js";
 
 /** Options of {@link createFixturePack}. */
@@ -54,14 +56,14 @@ export function createFixturePack(options: FixturePackOptions = {}): McpServerDe
     version: "1.0.0",
     instructions: "Fixtures for the MCP conformance suite. Not a real server.",
     tools: kitTools,
-    // Nothing changes at run time and a stateless server cannot push updates, so no resources.subscribe and no
-    // listChanged; the latter is spelled out because the SDK would otherwise advertise it for resources and prompts.
-    capabilities: { resources: { listChanged: false }, prompts: { listChanged: false }, completions: {}, logging: {} },
+    resources: fixtureResources,
+    prompts: fixturePrompts,
+    // Resources, prompts and completions are advertised from the definitions (never with listChanged or
+    // subscribe: nothing changes at run time and a stateless server cannot push updates); logging is for extend's tool.
+    capabilities: { logging: {} },
     requestState: { verify: (state, ctx) => codec.verify(state, ctx) },
     extend(server) {
-      registerResources(server);
       registerSubscriptionAcknowledgements(server);
-      registerPrompts(server);
       registerLoggingTool(server);
       registerJsonSchemaTool(server);
       registerInputRequiredFixtures(server, codec);

@@ -8,7 +8,8 @@ import type { Environment } from "../../lib/config.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
 import { newPkcePair } from "../../lib/oauth/pkce.js";
 import { startKit, type RunningKit } from "./kit.js";
-import { CookieJar, type BrowserSignIn } from "./oauth.js";
+import type { ClientKind, ConnectedClient } from "./clients.js";
+import { connectWithOAuth, CookieJar, HeadlessOAuthProvider, type BrowserSignIn } from "./oauth.js";
 
 /** Settings of a kit in proxy mode in front of `standIn`. */
 export function proxyEnv(standIn: EntraStandIn, extra: Environment = {}): Environment {
@@ -143,4 +144,25 @@ export async function signInForTokens(kit: Pick<RunningKit, "baseUrl">, clientId
   const answer = await postFacadeForm(kit, "/token", { grant_type: "authorization_code", code, code_verifier: pkce.verifier, client_id: clientId, redirect_uri: redirectUri });
   if (answer.status !== 200) throw new Error(`code redemption answered ${answer.status}: ${JSON.stringify(answer.body)}`);
   return answer.body;
+}
+
+/**
+ * Connects one of the three MCP clients to a proxy-mode kit, signed in as
+ * `user` through the facade (dynamic registration, consent, the stand-in).
+ *
+ * @example
+ * const client = await connectSignedIn("v1", kit, "alice", "my test");
+ */
+export function connectSignedIn(kind: ClientKind, kit: Pick<RunningKit, "baseUrl" | "mcpUrl">, user: string, clientName: string): Promise<ConnectedClient> {
+  // A loopback redirect URI is never listened on: the scripted browser hands the redirect back directly.
+  const redirectUrl = "http://127.0.0.1:45681/callback";
+  return connectWithOAuth(
+    kind,
+    kit.mcpUrl,
+    new HeadlessOAuthProvider({
+      redirectUrl,
+      clientMetadata: { client_name: clientName, redirect_uris: [redirectUrl], token_endpoint_auth_method: "none" },
+      signIn: facadeBrowser(kit, { user }),
+    }),
+  );
 }

@@ -10,15 +10,20 @@ import { createLogger } from "../../lib/log.js";
 import { environmentSecrets, type SecretSource } from "../../lib/secrets/source.js";
 import type { McpServerDefinition } from "../../lib/mcp/index.js";
 import listOrders from "../../tools/list-orders.js";
-import { serverInfo, tools } from "../../tools/index.js";
+import orderResource from "../../tools/order-resource.js";
+import { serverDefinition } from "../../tools/index.js";
 import { LogCapture } from "./log-capture.js";
 
 /**
- * Every shipped example, `list_orders` included: tools/index.ts offers it only
+ * Every shipped example, `list_orders` and `orders://{orderId}` included: tools/index.ts offers them only
  * where ORDERS_API_URL is set when the list loads, and a test process points
  * the tools at its fake APIs ({@link pointToolsAt}) after that.
  */
-export const EVERY_EXAMPLE: McpServerDefinition = { ...serverInfo, tools: [...tools.filter((tool) => tool !== listOrders), listOrders] };
+export const EVERY_EXAMPLE: McpServerDefinition = {
+  ...serverDefinition,
+  tools: [...serverDefinition.tools.filter((tool) => tool !== listOrders), listOrders],
+  resources: [...(serverDefinition.resources ?? []).filter((resource) => resource !== orderResource), orderResource],
+};
 
 export interface RunningKit {
   readonly baseUrl: URL;
@@ -33,7 +38,7 @@ export interface RunningKit {
 export interface StartKitOptions {
   /** Settings on top of the defaults (AUTH_MODE=none, the chosen port). */
   readonly env?: Environment;
-  /** What /mcp serves; default: the shipped tools. */
+  /** What /mcp serves; default: the shipped tools, resources and prompts (tools/index.ts). */
   readonly server?: McpServerDefinition;
   /** Where secrets come from; default: the environment of `env`. */
   readonly secrets?: SecretSource;
@@ -46,7 +51,7 @@ export async function startKit(options: StartKitOptions = {}): Promise<RunningKi
   const config = loadConfig(env);
   const logs = new LogCapture();
   const log = createLogger(config.logLevel, logs.sink);
-  const definition = options.server ?? { ...serverInfo, tools };
+  const definition = options.server ?? serverDefinition;
   // As at startup in Azure: remote servers without declared scopes are read from their metadata first.
   const server = definition.remoteServers === undefined ? definition : { ...definition, remoteServers: await resolveRemoteServers(definition.remoteServers, { entra: config.entra, runningInAzure: config.runningInAzure }) };
   const host = createLocalHost({

@@ -10,6 +10,18 @@ export const MODERN_META = {
   "io.modelcontextprotocol/clientCapabilities": {},
 };
 
+/** The HTTP headers of a 2026-07-28 request: `Mcp-Method`, and `Mcp-Name` where the method names something. */
+function modernHeaders(token: string | undefined, method: string, name: string | undefined): Record<string, string> {
+  return {
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "mcp-protocol-version": "2026-07-28",
+    "mcp-method": method,
+    ...(name === undefined ? {} : { "mcp-name": name }),
+  };
+}
+
 /** What a tools/call came back with. */
 export interface ToolAnswer {
   readonly status: number;
@@ -36,14 +48,7 @@ export async function callTool(mcpUrl: URL | string, token: string | undefined, 
   const started = Date.now();
   const response = await fetch(mcpUrl, {
     method: "POST",
-    headers: {
-      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2026-07-28",
-      "mcp-method": "tools/call",
-      "mcp-name": name,
-    },
+    headers: modernHeaders(token, "tools/call", name),
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name, arguments: args, _meta: MODERN_META } }),
     ...(init.signal === undefined ? {} : { signal: init.signal }),
   });
@@ -96,4 +101,61 @@ export async function legacyToolCall(mcpUrl: URL | string, token: string, name: 
 /** Whether a response body shows a stack trace (`at fn (file:line:col)` frames or a file path with a line number). */
 export function showsStackTrace(body: string): boolean {
   return /\n\s+at [^\n]+:\d+:\d+|\bat [\w.<>]+ \((?:file|node):[^)]*:\d+:\d+\)|\.(?:js|ts):\d+:\d+/.test(body);
+}
+
+/** What a raw JSON-RPC request to /mcp came back with. */
+export interface RpcAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+  readonly result: Record<string, unknown> | undefined;
+  readonly error: { readonly code: number; readonly message: string; readonly data?: unknown } | undefined;
+}
+
+/** The value of the `Mcp-Name` header the 2026-07-28 revision requires for `method`, if any. */
+function mcpName(method: string, params: Record<string, unknown>): string | undefined {
+  if (method === "tools/call" || method === "prompts/get") return typeof params["name"] === "string" ? params["name"] : undefined;
+  if (method === "resources/read") return typeof params["uri"] === "string" ? params["uri"] : undefined;
+  return undefined;
+}
+
+function rpcAnswer(response: Response, body: string): RpcAnswer {
+  let parsed: { result?: Record<string, unknown>; error?: RpcAnswer["error"] } = {};
+  try {
+    // A 2025-era answer may come as one SSE event.
+    const json = body.startsWith("event:") || body.startsWith("data:") ? (/^data: (.*)$/m.exec(body)?.[1] ?? "{}") : body;
+    parsed = JSON.parse(json) as typeof parsed;
+  } catch {
+    parsed = {};
+  }
+  return { status: response.status, headers: response.headers, body, result: parsed.result, error: parsed.error };
+}
+
+/**
+ * Any request with the 2026-07-28 protocol (stateless, `_meta` envelope,
+ * `Mcp-Method` / `Mcp-Name` headers), optionally as a signed-in user.
+ *
+ * @example
+ * const answer = await mcpRequest(kit.mcpUrl, token, "resources/list");
+ * assert.equal(answer.result?.["cacheScope"], "private");
+ */
+export async function mcpRequest(mcpUrl: URL | string, token: string | undefined, method: string, params: Record<string, unknown> = {}): Promise<RpcAnswer> {
+  const response = await fetch(mcpUrl, {
+    method: "POST",
+    headers: modernHeaders(token, method, mcpName(method, params)),
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: MODERN_META } }),
+  });
+  return rpcAnswer(response, await response.text());
+}
+
+/** The same request as a 2025-11-25 client sends it after its `initialize` (served statelessly). */
+export async function legacyMcpRequest(mcpUrl: URL | string, token: string | undefined, method: string, params: Record<string, unknown> = {}): Promise<RpcAnswer> {
+  const headers = {
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "mcp-protocol-version": "2025-11-25",
+  };
+  const response = await fetch(mcpUrl, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method, params }) });
+  return rpcAnswer(response, await response.text());
 }

@@ -9,7 +9,7 @@ import { Client, StreamableHTTPClientTransport, UnauthorizedError } from "@model
 import type { OAuthClientMetadata, OAuthClientProvider, OAuthDiscoveryState, StoredOAuthClientInformation, StoredOAuthTokens } from "@modelcontextprotocol/client";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport as V1Transport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { ClientKind, ConnectedClient, ToolResult } from "./clients.js";
+import { resourceAndPromptCalls, type ClientKind, type ConnectedClient, type ToolResult } from "./clients.js";
 
 /** Follows an authorization URL the way a user's browser would; resolves with the client's redirect URL (code, state, iss). */
 export type BrowserSignIn = (authorizationUrl: URL) => Promise<URL>;
@@ -175,6 +175,7 @@ export async function connectWithOAuth(kind: ClientKind, mcpUrl: URL, provider: 
       client = await connect();
     }
     return {
+      ...resourceAndPromptCalls(client),
       label: kind,
       protocolVersion: undefined,
       listToolNames: async () => (await client.listTools()).tools.map((tool) => tool.name),
@@ -198,6 +199,7 @@ export async function connectWithOAuth(kind: ClientKind, mcpUrl: URL, provider: 
     client = await connect();
   }
   return {
+    ...resourceAndPromptCalls(client),
     label: kind,
     protocolVersion: client.getNegotiatedProtocolVersion(),
     listToolNames: async () => (await client.listTools()).tools.map((tool) => tool.name),

@@ -105,5 +105,29 @@ describe("benchmark report", () => {
     assert.ok(svg.includes("Test CPU &lt;&amp;&gt;"), "text is escaped");
     assert.ok(!svg.includes("NaN"));
     assert.equal((svg.match(/<text /g) ?? []).length, (svg.match(/<\/text>/g) ?? []).length);
+    assert.doesNotMatch(markdown, /resources\/read and prompts\/get/, "no section for a part that did not run");
+  });
+
+  it("adds a table for resources/read and prompts/get, each against its own baseline", () => {
+    const ratios = ratiosOf(calls);
+    const markdown = renderMarkdown({
+      schema: "mcp-functions-kit-bench/1",
+      quick: false,
+      date: "2026-01-01",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      durationMs: 1000,
+      machine: { cpuModel: "cpu", cores: 2, memoryGiB: 4, platform: "linux x64", node: "20.0.0", loadAverage: { start: 0, end: 0 } },
+      versions: {},
+      plan: { protocols: ["2026-07-28"], concurrencies: [1], warmupRequests: 1, rounds: 3, sliceRequests: { "1": 10 } },
+      calls: { scenarios: [], peakRssBytes: {}, durationMs: 0 },
+      ratios: [],
+      ratiosToHoisted: [],
+      operations: [{ method: "resources/read", calls, ratios }],
+      budget: [],
+      failures: [],
+    });
+    assert.match(markdown, /## resources\/read and prompts\/get against the bare SDK/);
+    assert.match(markdown, /\| resources\/read \| bare SDK \(baseline\) \| 2026-07-28 \|[^\n]*\| 1 \| 1 \|/);
+    assert.match(markdown, /\| resources\/read \| kit, full \(token \+ cached OBO\) \| 2026-07-28 \|[^\n]*\| 1\.20× \| 1\.10× \|/);
   });
 });

@@ -230,12 +230,15 @@ describe("resources, templates, prompts and completions behind the sign-in", fun
       }
     });
 
-    it("says what the user can do when consent is missing, never AADSTS text", async () => {
+    it("answers missing consent with the step-up challenge naming the read's downstream scope, never AADSTS text", async () => {
       standIn.fail("consent_required", { grantType: "obo" });
       const answer = await mcpRequest(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "no-consent" } }), "resources/read", { uri: "orders://1001" });
-      assert.equal(answer.status, 200);
-      assert.match(answer.error?.message ?? "", /not consented[\s\S]*adminconsent\?client_id=/);
-      assert.doesNotMatch(answer.body, /AADSTS|Trace ID|Correlation ID/);
+      assert.equal(answer.status, 403, answer.body);
+      const challenge = answer.headers.get("www-authenticate") ?? "";
+      assert.match(challenge, /^Bearer error="insufficient_scope"/);
+      assert.deepEqual(/scope="([^"]*)"/.exec(challenge)?.[1]?.split(" "), ["mcp.access", "Orders.Read"]);
+      assert.match(answer.body, /not consented[\s\S]*adminconsent\?client_id=/);
+      assert.doesNotMatch(answer.body + challenge, /AADSTS|Trace ID|Correlation ID/);
     });
   });
 

@@ -70,13 +70,13 @@ param alwaysReadyInstanceCount int = 0
 ])
 param authMode string = 'proxy'
 
-@description('Shared layer of the OBO token cache: memory (none), table (this storage account) or redis (bring your own).')
+@description('Shared layer of the OBO token cache and the facade\'s refresh-token ledger: table (this storage account, the default: replay detection and revocation hold across instances), memory (per instance) or redis (bring your own).')
 @allowed([
   'memory'
   'table'
   'redis'
 ])
-param oboCache string = 'memory'
+param oboCache string = 'table'
 
 @description('Delegated scopes the API exposes. The first is the default scope clients ask for.')
 @minLength(1)

@@ -31,11 +31,13 @@ export interface Auth {
   readonly services?: NeedServices;
   /** Conditional Access challenges to pass on at the next sign-in. */
   readonly challenges?: ClaimsChallenges;
+  /** Where tools' `secret(name)` needs read from, whatever the mode. */
+  readonly secrets: SecretSource;
 }
 
 /** Builds the authentication pieces the settings call for. */
 export function createAuth(config: KitConfig, log: Logger, secrets: SecretSource): Auth {
-  if (config.authMode === "none" || config.entra === undefined || config.credential === undefined) return { mode: "none" };
+  if (config.authMode === "none" || config.entra === undefined || config.credential === undefined) return { mode: "none", secrets };
   const authority = new EntraAuthority(config.entra);
   const keys = new SigningKeys({ jwksUri: authority.jwksUri, cooldownMs: config.entra.jwksCooldownMs, log });
   const validator = new AccessTokenValidator({ settings: config.entra, authority, keys });
@@ -48,7 +50,7 @@ export function createAuth(config: KitConfig, log: Logger, secrets: SecretSource
     ...(config.secrets.managedIdentityClientId === undefined ? {} : { managedIdentityClientId: config.secrets.managedIdentityClientId }),
   });
   const services = createOboServices({ settings: config.entra, authority, tokens, credential, cache, challenges, log });
-  return { mode: config.authMode, resource, gate: createGate(resource, validator), authority, tokens, services, challenges };
+  return { mode: config.authMode, resource, gate: createGate(resource, validator), authority, tokens, services, challenges, secrets };
 }
 
 /** The credential the settings choose (see lib/entra/app-credential.ts for the order of preference). */

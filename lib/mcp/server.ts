@@ -15,12 +15,12 @@ import {
   type ServerContext,
   type ServerOptions,
 } from "@modelcontextprotocol/server";
-import { z } from "zod";
 import { withDeadline } from "../abort.js";
 import type { AuthMode } from "../config.js";
 import { validatedTokenOf } from "../auth/gate.js";
 import type { ProtectedResource } from "../auth/protected-resource.js";
 import type { Logger } from "../log.js";
+import type { SecretSource } from "../secrets/source.js";
 import { NeedError, resolveNeeds, SignInRequiredError, type NeedServices } from "./needs.js";
 import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
@@ -67,6 +67,8 @@ export interface ServerAuth {
   readonly resource?: ProtectedResource;
   /** Present unless the mode is none: On-Behalf-Of and MSAL for tools' needs. */
   readonly services?: NeedServices;
+  /** What `secret(name)` needs read (Key Vault or the environment), whatever the mode. */
+  readonly secrets?: SecretSource;
 }
 
 /** How long a tool may run unless it says otherwise. */
@@ -129,7 +131,7 @@ function staticCapabilities(definition: McpServerDefinition): ServerCapabilities
 
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
   const schemas = schemasOf(tool);
-  const outputSchema = schemas.outputObject;
+  const checkOutput = schemas.checkOutput;
   const scopeChallenge = tool.requires === undefined || auth.resource === undefined ? undefined : requirementsChallenge(tool.requires, auth.resource);
   server.registerTool(
     tool.name,
@@ -152,17 +154,15 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
           () => new ToolError(`${tool.name} did not finish within ${Math.round(timeoutMs / 1000)} seconds and was stopped.`),
           async (signal) => {
             const base = toolContext(log, ctx, signal);
-            const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal, services: auth.services });
+            const needs = await resolveNeeds(tool.needs ?? {}, { token: validatedTokenOf(ctx.http?.authInfo), authMode: auth.mode, log, signal, services: auth.services, ...(auth.secrets === undefined ? {} : { secrets: auth.secrets }) });
             return tool.run(args as Record<string, unknown>, { ...needs, ...base });
           },
           ctx.mcpReq.signal,
         );
-        if (outputSchema === undefined) return unstructuredResult(value as UnstructuredReturn);
-        const checked = outputSchema.safeParse(value);
-        if (!checked.success) {
-          return failure(log, tool.name, new Error(`output does not match the declared output schema: ${z.prettifyError(checked.error)}`));
-        }
-        return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
+        if (checkOutput === undefined) return unstructuredResult(value as UnstructuredReturn);
+        const checked = checkOutput(value);
+        if (!checked.ok) return failure(log, tool.name, new Error(`output does not match the declared output schema: ${checked.problem}`));
+        return { content: [{ type: "text", text: JSON.stringify(checked.value) }], structuredContent: checked.value };
       } catch (error) {
         if (error instanceof SignInRequiredError) environment.onSignInRequired?.(error.message);
         return failure(log, tool.name, error);

@@ -17,7 +17,6 @@ import { ConfigError, loadConfig, type Environment } from "../lib/config.js";
 import { createLocalHost } from "../lib/host/server.js";
 import { consoleSink, createLogger } from "../lib/log.js";
 import { createSecretSource } from "../lib/secrets/index.js";
-import { serverInfo, tools } from "../tools/index.js";
 import { DEV_PORTS, DEV_TENANT_ID, DEV_USERS, KIT_CLIENT_ID, KIT_DEV_CLIENT_SECRET } from "../dev/defaults.js";
 import { startDevServices, type DevServices } from "../dev/services.js";
 
@@ -58,6 +57,8 @@ async function main(): Promise<void> {
   // the secret source and the tools (which read their downstream URLs when they run) all see them.
   // What the environment already sets wins.
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
+  // Imported only now: tools/index.ts reads those settings as it loads (the orders API's tools are generated from its document).
+  const { serverInfo, tools } = await import("../tools/index.js");
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, consoleSink);
   const host = createLocalHost({
@@ -113,7 +114,9 @@ main().catch((error: unknown) => {
     const port = (error as { port?: number }).port;
     console.error(`Port ${port ?? "?"} is already in use (another npm start?). Choose other ports with PORT (the app, 7071) and DEV_ENTRA_PORT, DEV_GRAPH_PORT, DEV_IDENTITY_PORT (the stand-ins, 7443-7445).`);
   } else {
-    console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+    // A setting or an OpenAPI document the tools are generated from: the message names it; a stack would only hide it.
+    const named = error instanceof ConfigError || (error as { code?: unknown } | undefined)?.code === "OPENAPI_DOCUMENT_REFUSED";
+    console.error(named ? `Configuration error: ${(error as Error).message}` : error);
   }
   process.exit(1);
 });

@@ -16,4 +16,21 @@ export const serverInfo = {
   instructions: "Example tools of MCP Functions Kit.",
 };
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, listOrders];
+/**
+ * The local fake orders API's operations, generated from the OpenAPI document
+ * it publishes beside itself (`orders_listOrders`, `orders_createOrder`...).
+ * Only where ORDERS_API_URL points at it (npm start, tests): its fictional
+ * `api://contoso-orders` must not join the scopes users consent to in Azure.
+ * The document's host may be loopback, hence `privateHosts`.
+ */
+const ordersApiUrl = process.env["ORDERS_API_URL"];
+const ordersApiTools: readonly AnyTool[] =
+  ordersApiUrl === undefined
+    ? []
+    : await (await import("../lib/openapi/index.js")).openApiTools({
+        document: new URL("openapi.json", ordersApiUrl),
+        prefix: "orders_",
+        privateHosts: [new URL(ordersApiUrl).host],
+      });
+
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, listOrders, ...ordersApiTools];

@@ -4,32 +4,12 @@
  * endpoint in process.
  */
 import assert from "node:assert/strict";
-import { loadConfig } from "../../lib/config.js";
-import { silentLogger } from "../../lib/log.js";
-import { createMcpEndpoint } from "../../lib/mcp/endpoint.js";
 import { defineTool, jsonSchema, secret, ToolDefinitionError, type AnyTool } from "../../lib/mcp/index.js";
 import { environmentSecrets, type SecretSource } from "../../lib/secrets/source.js";
-import { MODERN_META } from "../support/mcp-calls.js";
+import { inProcessServer, type InProcessAnswer } from "../support/in-process.js";
 
-interface Answer {
-  readonly result?: { isError?: boolean; content: Array<{ type: string; text?: string }>; structuredContent?: unknown; tools?: Array<Record<string, unknown>> };
-  readonly error?: { message: string };
-}
-
-async function post(tools: readonly AnyTool[], method: string, params: Record<string, unknown>, secrets?: SecretSource): Promise<Answer> {
-  const endpoint = createMcpEndpoint({
-    definition: { name: "t", version: "1", tools },
-    settings: loadConfig({ AUTH_MODE: "none" }).mcp,
-    log: silentLogger,
-    auth: { mode: "none", ...(secrets === undefined ? {} : { secrets }) },
-  });
-  const name: Record<string, string> = typeof params["name"] === "string" ? { "mcp-name": params["name"] } : {};
-  const request = new Request("http://localhost:7071/mcp", {
-    method: "POST",
-    headers: { host: "localhost:7071", "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2026-07-28", "mcp-method": method, ...name },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: { ...params, _meta: MODERN_META } }),
-  });
-  return (await (await endpoint(request, { log: silentLogger, invocationId: "test" })).json()) as Answer;
+function post(tools: readonly AnyTool[], method: string, params: Record<string, unknown>, secrets?: SecretSource): Promise<InProcessAnswer> {
+  return inProcessServer(tools, secrets === undefined ? {} : { secrets }).call(method, params);
 }
 
 const INPUT = {

@@ -38,7 +38,7 @@ export async function send(request: PreparedRequest, what: string, maxBytes: num
     }
     const location = response.headers.get("location");
     if (!REDIRECTS.has(response.status) || location === null) return { status: response.status, statusText: response.statusText, headers: response.headers, body: await readLimited(response, what, maxBytes, signal), url };
-    await response.body?.cancel();
+    discard(response.body);
     const next = new URL(location, url);
     if (next.origin !== url.origin) {
       throw new ToolError(`${what}: the API redirected to ${next.origin}, another origin; the kit does not follow it with your credentials.`);
@@ -58,7 +58,7 @@ async function readLimited(response: Response, what: string, maxBytes: number, s
   const declared = Number(response.headers.get("content-length") ?? "0");
   const tooLarge = (): ToolError => new ToolError(`${what}: the API's answer is larger than ${maxBytes} bytes, more than this tool passes on.`);
   if (declared > maxBytes) {
-    await response.body?.cancel();
+    discard(response.body);
     throw tooLarge();
   }
   if (response.body === null) return new Uint8Array();
@@ -71,7 +71,7 @@ async function readLimited(response: Response, what: string, maxBytes: number, s
       if (done) break;
       received += value.byteLength;
       if (received > maxBytes) {
-        await reader.cancel();
+        discard(reader);
         throw tooLarge();
       }
       chunks.push(value);
@@ -82,4 +82,13 @@ async function readLimited(response: Response, what: string, maxBytes: number, s
     throw new ToolError(`${what}: the connection broke before the answer was complete.`, { cause: error });
   }
   return Buffer.concat(chunks, received);
+}
+
+/**
+ * Cancels a body without waiting: a cancel resolves only once every reader of
+ * the stream (a tee somewhere, a body still arriving) has let go, and a call
+ * must not wait on that.
+ */
+function discard(body: { cancel(): Promise<void> } | null): void {
+  body?.cancel().catch(() => undefined);
 }

@@ -40,7 +40,7 @@ export function listOperations(document: Record<string, unknown>, label: string)
     const resolved = typeof ref === "string" ? resolvePointer(document, ref) : item;
     if (typeof resolved !== "object" || resolved === null) continue;
     const pathItem = resolved as Record<string, unknown>;
-    for (const method of METHODS) {
+    for (const method of Object.keys(pathItem).filter((key): key is Method => (METHODS as readonly string[]).includes(key))) {
       const operation = pathItem[method];
       if (typeof operation !== "object" || operation === null) continue;
       const op = operation as Record<string, unknown>;

@@ -28,7 +28,7 @@ function fitted(name: string, max: number): string {
  */
 export function toolName(prefix: string, operationId: string | undefined, method: string, path: string): string {
   const fromId = operationId === undefined ? "" : sanitize(operationId);
-  const base = fromId === "" ? sanitize(`${method}_${path.replace(/[{}]/g, "")}`) || method : fromId;
+  const base = fromId === "" ? sanitize(`${method}${path.replace(/[{}]/g, "")}`) || method : fromId;
   return fitted(`${prefix}${base}`, TOOL_NAME_MAX);
 }
 

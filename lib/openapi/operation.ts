@@ -253,7 +253,9 @@ function responseOf(entry: OperationEntry, converter: SchemaConverter): { respon
   const withDefs = (schema: Json): Json => (defs === undefined ? schema : { ...schema, $defs: defs });
   const distinct = [...new Set(converted.map((item) => item.json))];
   const only = distinct.length === 1 ? distinct[0] : undefined;
-  if (typeof only === "object" && only["type"] === "object") return { response: { structured: "object", accept }, outputSchema: withDefs(only) };
+  // A schema on a cycle is a $ref into $defs; at the root, its own object stands in (the $defs entry stays for the inner references).
+  const root = typeof only === "object" ? (converter.definitionOf(only) ?? only) : undefined;
+  if (root !== undefined && root["type"] === "object") return { response: { structured: "object", accept }, outputSchema: withDefs(root) };
   const result = only ?? { anyOf: distinct };
   return { response: { structured: "wrapped", accept }, outputSchema: withDefs({ type: "object", properties: { result }, required: ["result"] }) };
 }

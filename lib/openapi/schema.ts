@@ -109,6 +109,14 @@ export class SchemaConverter {
     return Object.keys(out).length === 0 ? undefined : out;
   }
 
+  /** What a converted `{ $ref: "#/$defs/X" }` stands for (X's schema), or undefined for any other schema. */
+  definitionOf(schema: Json): Json | undefined {
+    const ref = schema["$ref"];
+    if (typeof ref !== "string" || Object.keys(schema).length !== 1 || !ref.startsWith("#/$defs/")) return undefined;
+    const def = this.#defs.get(ref.slice("#/$defs/".length));
+    return def === undefined || def === "converting" || typeof def.json === "boolean" ? undefined : def.json;
+  }
+
   #convert(schema: unknown, where: string, depth: number): Converted {
     if (depth > MAX_DEPTH) throw new SchemaProblem(`${where}: schemas nested deeper than ${MAX_DEPTH} levels`);
     if (typeof schema === "boolean") return { json: schema, defs: new Set() };

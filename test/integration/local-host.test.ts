@@ -139,6 +139,11 @@ describe("npm start", () => {
       const orders = await callTool(mcpUrl, token, "list_orders", { top: 5 });
       assert.equal(orders.isError, false, orders.text);
       assert.ok(Array.isArray(orders.structured?.["orders"]));
+      // Beside it, the tools generated from the orders API's own OpenAPI document.
+      assert.match(output, /Tools +.*list_orders, orders_listOrders, orders_createOrder, orders_getOrder, orders_getOrderInvoice/);
+      const order = await callTool(mcpUrl, token, "orders_getOrder", { orderId: "1001" });
+      assert.equal(order.isError, false, order.text);
+      assert.equal(order.structured?.["item"], "Espresso beans, 1 kg");
     } finally {
       child.kill("SIGTERM");
     }
@@ -177,6 +182,9 @@ describe("npm start", () => {
       const deadline = Date.now() + 10_000;
       while (!output.includes("Press Ctrl+C") && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.match(output, new RegExp(`MCP endpoint +http://localhost:${port}/mcp`));
+      // No stand-ins, no ORDERS_API_URL: no tools generated for the fictional orders API.
+      assert.match(output, /Tools +echo, /);
+      assert.doesNotMatch(output, /orders_/);
       const response = await fetch(`http://localhost:${port}/mcp`, { method: "GET" });
       assert.equal(response.status, 405);
     } finally {

@@ -27,7 +27,12 @@ export interface ToolCallRequest {
 
 /** A `tools/call` of the echo tool; add `authorization` per call for signed-in cases. */
 export function echoCall(protocol: ProtocolName): ToolCallRequest {
-  const params: Record<string, unknown> = { name: "echo", arguments: { message: ECHO_MESSAGE, times: 1 } };
+  return toolCall(protocol, "echo", { message: ECHO_MESSAGE, times: 1 });
+}
+
+/** A `tools/call` of any tool, as `protocol` puts it on the wire. */
+export function toolCall(protocol: ProtocolName, name: string, args: Readonly<Record<string, unknown>>): ToolCallRequest {
+  const params: Record<string, unknown> = { name, arguments: args };
   const headers: Record<string, string> = {
     "content-type": "application/json",
     accept: "application/json, text/event-stream",
@@ -40,7 +45,7 @@ export function echoCall(protocol: ProtocolName): ToolCallRequest {
       "io.modelcontextprotocol/clientCapabilities": {},
     };
     headers["mcp-method"] = "tools/call";
-    headers["mcp-name"] = "echo";
+    headers["mcp-name"] = name;
   }
   const body = Buffer.from(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params }));
   return { headers: { ...headers, "content-length": String(body.length) }, body };

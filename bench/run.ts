@@ -1,12 +1,15 @@
 /**
- * `npm run bench [-- --quick] [-- --only calls,cold,obo,memory] [-- --out <dir>]`:
+ * `npm run bench [-- --quick] [-- --only calls,cold,obo,memory,openapi] [-- --out <dir>]`:
  * the kit side by side with the bare MCP SDK, in one run on this machine.
  *
  * 1. tools/call: baseline, kit without auth and kit with a token and a
  *    cached OBO need, each in its own process, interleaved (bench/calls.ts);
  * 2. cold start: import times and time to the first authenticated call;
  * 3. On-Behalf-Of economy: Entra requests per 1,000 calls by 50 users;
- * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound).
+ * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound);
+ * 5. tools from OpenAPI: generation at startup (GitHub's document, all and
+ *    twenty operations) against the app's import, and a generated tool call
+ *    against a hand-written one (bench/openapi.ts).
  *
  * Writes `<out>/<date>.json`, `.md` and `.svg` (default bench/results/).
  * `--quick` (CI) runs everything with tiny counts, in well under a minute, to
@@ -29,13 +32,14 @@ import { startBenchEntra } from "./entra.js";
 import { startServer, type StartedServer } from "./ipc.js";
 import { MEMORY_MODES, measureMemory, type MemoryCurve } from "./memory.js";
 import { measureOboEconomy, type OboEconomyResult } from "./obo-economy.js";
+import { measureOpenApi, type OpenApiResult } from "./openapi.js";
 import { PROJECT_ROOT, RESULTS_DIR, serverEntry } from "./paths.js";
 import { PROTOCOLS } from "./protocol.js";
 import { ratiosOf } from "./ratios.js";
 import { budgetChecks, renderMarkdown, type BenchReport } from "./report.js";
 
-type Part = "calls" | "cold" | "obo" | "memory";
-const PARTS: readonly Part[] = ["calls", "cold", "obo", "memory"];
+type Part = "calls" | "cold" | "obo" | "memory" | "openapi";
+const PARTS: readonly Part[] = ["calls", "cold", "obo", "memory", "openapi"];
 
 interface Sizes {
   readonly warmupRequests: number;
@@ -49,10 +53,12 @@ interface Sizes {
   readonly memoryWarmup: number;
   /** Longest one memory mode may run; MSAL's unbounded cache slows every call down. */
   readonly memoryMaxMs: number;
+  /** Tools from OpenAPI: fresh processes per generation mode, and the tool-call comparison. */
+  readonly openapi: { readonly generationRuns: number; readonly warmupCalls: number; readonly rounds: number; readonly callsPerSlice: number };
 }
 
-const FULL: Sizes = { warmupRequests: 1000, rounds: 12, slice: { 1: 300, 32: 1200 }, coldRuns: 9, oboCalls: 1000, oboUsers: 50, memoryUsers: 10_000, memoryEvery: 1000, memoryWarmup: 100, memoryMaxMs: 6 * 60_000 };
-const QUICK: Sizes = { warmupRequests: 40, rounds: 2, slice: { 1: 20, 32: 64 }, coldRuns: 1, oboCalls: 100, oboUsers: 10, memoryUsers: 100, memoryEvery: 50, memoryWarmup: 10, memoryMaxMs: 60_000 };
+const FULL: Sizes = { warmupRequests: 1000, rounds: 12, slice: { 1: 300, 32: 1200 }, coldRuns: 9, oboCalls: 1000, oboUsers: 50, memoryUsers: 10_000, memoryEvery: 1000, memoryWarmup: 100, memoryMaxMs: 6 * 60_000, openapi: { generationRuns: 5, warmupCalls: 500, rounds: 12, callsPerSlice: 300 } };
+const QUICK: Sizes = { warmupRequests: 40, rounds: 2, slice: { 1: 20, 32: 64 }, coldRuns: 1, oboCalls: 100, oboUsers: 10, memoryUsers: 100, memoryEvery: 50, memoryWarmup: 10, memoryMaxMs: 60_000, openapi: { generationRuns: 1, warmupCalls: 20, rounds: 2, callsPerSlice: 20 } };
 /** Users the tools/call cases rotate through (tokens minted once; OBO cached after the warm-up). */
 const CALL_USERS = 50;
 
@@ -157,6 +163,12 @@ async function main(): Promise<void> {
       entra.forgetTokens();
     }
 
+    let openapi: OpenApiResult | undefined;
+    if (parts.includes("openapi")) {
+      log("tools from OpenAPI");
+      openapi = await attempt("tools from OpenAPI", () => measureOpenApi(sizes.openapi, log));
+    }
+
     const ratios = ratiosOf(calls);
     const date = startedAt.toISOString().slice(0, 10);
     const report: BenchReport = {
@@ -173,7 +185,7 @@ async function main(): Promise<void> {
         node: process.versions.node,
         loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       },
-      versions: Object.fromEntries(["@modelcontextprotocol/server", "zod", "jose", "@azure/functions", "@azure/msal-node"].map((name) => [name, versionOf(name)])),
+      versions: Object.fromEntries(["@modelcontextprotocol/server", "zod", "jose", "@azure/functions", "@azure/msal-node", "@readme/openapi-parser", "@octokit/openapi"].map((name) => [name, versionOf(name)])),
       plan: {
         protocols: plan.protocols,
         concurrencies: plan.concurrencies,
@@ -187,6 +199,7 @@ async function main(): Promise<void> {
       ...(coldStart === undefined ? {} : { coldStart }),
       ...(oboEconomy === undefined ? {} : { oboEconomy }),
       ...(memory === undefined ? {} : { memory }),
+      ...(openapi === undefined ? {} : { openapi }),
       budget: budgetChecks(ratios, coldStart),
       failures,
     };

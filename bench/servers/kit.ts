@@ -10,7 +10,6 @@
  * token that the gate validates, and the echo tool declares an `obo()` need,
  * served from the OBO cache once warm.
  */
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { createEndpoints } from "../../functions/app.js";
 import { loadConfig } from "../../lib/config.js";
 import { createLocalHost } from "../../lib/host/server.js";
@@ -19,6 +18,7 @@ import { defineTool, obo, type AnyTool } from "../../lib/mcp/index.js";
 import { createSecretSource } from "../../lib/secrets/index.js";
 import echo from "../../tools/echo.js";
 import { reportStartFailure, serveBenchChannel } from "../ipc.js";
+import { freePort } from "./free-port.js";
 import { BENCH_DOWNSTREAM_SCOPE } from "../protocol.js";
 
 /** The shipped echo tool with an On-Behalf-Of need: what an authenticated tool call costs the kit. */
@@ -55,18 +55,6 @@ async function main(): Promise<void> {
   host.server.keepAliveTimeout = 60_000;
   await host.listen(port, "127.0.0.1");
   serveBenchChannel(`http://127.0.0.1:${port}/mcp`);
-}
-
-/** A loopback port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 main().catch(reportStartFailure);

@@ -10,16 +10,11 @@
  * token that the gate validates, and the echo tool declares an `obo()` need,
  * served from the OBO cache once warm.
  */
-import { createEndpoints } from "../../functions/app.js";
-import { loadConfig } from "../../lib/config.js";
-import { createLocalHost } from "../../lib/host/server.js";
-import { consoleSink, createLogger } from "../../lib/log.js";
-import { defineTool, obo, type AnyTool } from "../../lib/mcp/index.js";
-import { createSecretSource } from "../../lib/secrets/index.js";
+import { defineTool, obo } from "../../lib/mcp/index.js";
 import echo from "../../tools/echo.js";
-import { reportStartFailure, serveBenchChannel } from "../ipc.js";
-import { freePort } from "./free-port.js";
+import { reportStartFailure } from "../ipc.js";
 import { BENCH_DOWNSTREAM_SCOPE } from "../protocol.js";
+import { serveKit } from "./serve-kit.js";
 
 /** The shipped echo tool with an On-Behalf-Of need: what an authenticated tool call costs the kit. */
 const echoWithObo = defineTool({
@@ -38,23 +33,7 @@ async function main(): Promise<void> {
   const mode = process.argv[2];
   if (mode !== "none" && mode !== "full") throw new Error("usage: kit.js none|full");
   const env = mode === "none" ? { ...process.env, AUTH_MODE: "none" } : process.env;
-  // PORT makes PUBLIC_BASE_URL (and so the resource metadata URL) name the port the host listens on.
-  const port = await freePort();
-  const config = loadConfig({ LOG_LEVEL: "warn", ...env, PORT: String(port) });
-  const log = createLogger(config.logLevel, consoleSink);
-  const tools: AnyTool[] = [mode === "none" ? echo : echoWithObo];
-  const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
-    // The local host's access line ("POST /mcp 200 1.2ms") is a development aid; the Functions host logs requests itself.
-    log: () => undefined,
-    invocationLog: (level, message) => {
-      if (level === "error" || level === "warning") console.error(message);
-    },
-  });
-  // As for the baseline: connections stay open while the benchmark drives the other cases.
-  host.server.keepAliveTimeout = 60_000;
-  await host.listen(port, "127.0.0.1");
-  serveBenchChannel(`http://127.0.0.1:${port}/mcp`);
+  await serveKit("bench-kit", [mode === "none" ? echo : echoWithObo], env);
 }
 
 main().catch(reportStartFailure);

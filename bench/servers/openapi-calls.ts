@@ -9,15 +9,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { createEndpoints } from "../../functions/app.js";
-import { loadConfig } from "../../lib/config.js";
-import { createLocalHost } from "../../lib/host/server.js";
-import { consoleSink, createLogger } from "../../lib/log.js";
 import { defineTool, ToolError, type AnyTool } from "../../lib/mcp/index.js";
 import { openApiTools } from "../../lib/openapi/index.js";
-import { environmentSecrets } from "../../lib/secrets/source.js";
-import { reportStartFailure, serveBenchChannel } from "../ipc.js";
-import { freePort } from "./free-port.js";
+import { reportStartFailure } from "../ipc.js";
+import { serveKit } from "./serve-kit.js";
 
 const ORDERS = Array.from({ length: 10 }, (_, index) => ({ id: String(1001 + index), item: `Item ${index}`, status: index % 2 === 0 ? "shipped" : "processing" }));
 
@@ -72,17 +67,7 @@ async function main(): Promise<void> {
     },
   };
   const tools = [handWritten(api.base), ...(await openApiTools({ document, prefix: "api_" }))];
-  const port = await freePort();
-  const host = createLocalHost({
-    endpoints: createEndpoints({ config: loadConfig({ AUTH_MODE: "none", LOG_LEVEL: "warn", PORT: String(port) }), server: { name: "bench-openapi", version: "1.0.0", tools }, log: createLogger("warn", consoleSink), secrets: environmentSecrets({}) }),
-    log: () => undefined,
-    invocationLog: (level, message) => {
-      if (level === "error" || level === "warning") console.error(message);
-    },
-  });
-  host.server.keepAliveTimeout = 60_000;
-  await host.listen(port, "127.0.0.1");
-  serveBenchChannel(`http://127.0.0.1:${port}/mcp`);
+  await serveKit("bench-openapi", tools, { AUTH_MODE: "none" });
 }
 
 main().catch(reportStartFailure);

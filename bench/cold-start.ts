@@ -28,7 +28,7 @@ import type { ImportProbeResult } from "./servers/import-probe.js";
 const run = promisify(execFile);
 
 /** Packages that must not load before they are needed. */
-export const HEAVY_PACKAGES = ["@azure/msal-node", "@azure/identity", "@azure/keyvault-secrets", "@azure/data-tables", "redis", "@redis/client"] as const;
+export const HEAVY_PACKAGES = ["@azure/msal-node", "@azure/identity", "@azure/keyvault-secrets", "@azure/data-tables", "redis", "@redis/client", "@readme/openapi-parser"] as const;
 
 export interface ImportFigures {
   readonly runs: number;

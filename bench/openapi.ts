@@ -4,11 +4,14 @@
  * - startup: in fresh processes, importing the function app and then
  *   generating tools from GitHub's document (@octokit/openapi, 1,200
  *   operations): none (the baseline: the app alone), a twenty-operation
- *   subset, all of them; interleaved, `runs` times each;
+ *   subset (validated, and with `validate: false`), all of them;
+ *   interleaved, `runs` times each;
  * - tools/call: a generated tool against a hand-written tool calling the same
  *   endpoint of the same local API, in one kit process (no auth, so the
- *   difference is the tool's own work: schemas, request, answer), driven in
- *   interleaved slices, the order alternating each round.
+ *   difference is the tool's own work: schemas, request, answer); and the
+ *   hand-written tool again in a process that also serves all of GitHub's
+ *   operations (what a long tool list costs every call); driven in
+ *   interleaved slices, the order rotated each round.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -21,7 +24,8 @@ import type { OpenApiProbeResult } from "./servers/openapi-probe.js";
 
 const run = promisify(execFile);
 
-export type GenerationMode = "none" | "subset" | "full";
+export type GenerationMode = "none" | "subset" | "subset-unvalidated" | "full";
+const MODES: readonly GenerationMode[] = ["none", "subset", "subset-unvalidated", "full"];
 
 export interface GenerationFigures {
   readonly runs: number;
@@ -45,6 +49,8 @@ export interface OpenApiCallFigures {
   readonly p50Ratio: number;
   /** Median of the per-round server CPU ratios. */
   readonly cpuRatio: number;
+  /** The hand-written tool in a process that also serves every GitHub operation as a tool. */
+  readonly withGithub: { readonly tools: number; readonly handP50Ms: number; readonly handCpuMsPerCall: number; readonly p50Ratio: number; readonly cpuRatio: number };
 }
 
 export interface OpenApiResult {
@@ -61,9 +67,9 @@ export interface OpenApiPlan {
 
 /** Runs both measurements. */
 export async function measureOpenApi(plan: OpenApiPlan, log: (line: string) => void): Promise<OpenApiResult> {
-  const samples: Record<GenerationMode, OpenApiProbeResult[]> = { none: [], subset: [], full: [] };
+  const samples: Record<GenerationMode, OpenApiProbeResult[]> = { none: [], subset: [], "subset-unvalidated": [], full: [] };
   for (let index = 0; index < plan.generationRuns; index++) {
-    for (const mode of ["none", "subset", "full"] as const) samples[mode].push(await probe(mode));
+    for (const mode of MODES) samples[mode].push(await probe(mode));
   }
   log(`  generation: ${plan.generationRuns} fresh processes per mode`);
   const appImportMs = median(samples.none.map((sample) => sample.importMs));
@@ -78,34 +84,44 @@ export async function measureOpenApi(plan: OpenApiPlan, log: (line: string) => v
       vsAppImport: round(generateMs / appImportMs, 2),
     };
   };
-  const generation = { none: figures("none"), subset: figures("subset"), full: figures("full") };
-  const calls = await measureCalls(plan);
+  const generation = Object.fromEntries(MODES.map((mode) => [mode, figures(mode)])) as Record<GenerationMode, GenerationFigures>;
+  const calls = await measureCalls(plan, generation.full.tools);
   log(`  tools/call: ${plan.rounds} rounds of ${plan.callsPerSlice} calls per tool`);
   return { generation, calls };
 }
 
-async function measureCalls(plan: OpenApiPlan): Promise<OpenApiCallFigures> {
-  const server = await startServer({ name: "openapi-calls", entry: serverEntry("openapi-calls") });
-  const agent = keepAliveAgent(1);
+type Slice = { readonly p50: number; readonly cpu: number };
+
+/** `githubOperations`: how many tools GitHub's document makes (the crowded server serves them all). */
+async function measureCalls(plan: OpenApiPlan, githubOperations: number): Promise<OpenApiCallFigures> {
+  const plain = await startServer({ name: "openapi-calls", entry: serverEntry("openapi-calls") });
+  const crowded = await startServer({ name: "openapi-calls (with GitHub)", entry: serverEntry("openapi-calls"), args: ["with-github"], timeoutMs: 180_000 });
+  const agents = [keepAliveAgent(1), keepAliveAgent(1)] as const;
   try {
-    const targets = {
-      hand: { url: server.url, request: toolCall("2026-07-28", "hand_listOrders", { top: 5 }), isSuccess: isOrdersAnswer },
-      generated: { url: server.url, request: toolCall("2026-07-28", "api_listOrders", { top: 5 }), isSuccess: isOrdersAnswer },
+    const call = (name: string) => toolCall("2026-07-28", name, { top: 5 });
+    const cases = {
+      hand: { server: plain, agent: agents[0], target: { url: plain.url, request: call("hand_listOrders"), isSuccess: isOrdersAnswer } },
+      generated: { server: plain, agent: agents[0], target: { url: plain.url, request: call("api_listOrders"), isSuccess: isOrdersAnswer } },
+      crowded: { server: crowded, agent: agents[1], target: { url: crowded.url, request: call("hand_listOrders"), isSuccess: isOrdersAnswer } },
     };
-    for (const target of Object.values(targets)) await drive(target, agent, plan.warmupCalls, 1);
-    const rounds: Array<{ hand: { p50: number; cpu: number }; generated: { p50: number; cpu: number } }> = [];
+    type CaseName = keyof typeof cases;
+    const names = Object.keys(cases) as CaseName[];
+    for (const entry of Object.values(cases)) await drive(entry.target, entry.agent, plan.warmupCalls, 1);
+    const rounds: Array<Record<CaseName, Slice>> = [];
     for (let index = 0; index < plan.rounds; index++) {
-      const order = index % 2 === 0 ? (["hand", "generated"] as const) : (["generated", "hand"] as const);
-      const round: Partial<(typeof rounds)[number]> = {};
-      for (const which of order) {
+      // Rotated each round, so that a busy moment of the machine falls on every case alike.
+      const order = [...names.slice(index % names.length), ...names.slice(0, index % names.length)];
+      const slices: Partial<Record<CaseName, Slice>> = {};
+      for (const name of order) {
+        const { server, agent, target } = cases[name];
         const before = await server.stats();
-        const result = await drive(targets[which], agent, plan.callsPerSlice, 1);
+        const result = await drive(target, agent, plan.callsPerSlice, 1);
         const after = await server.stats();
-        round[which] = { p50: median(result.latenciesMs), cpu: (after.cpuMicros - before.cpuMicros) / 1000 / plan.callsPerSlice };
+        slices[name] = { p50: median(result.latenciesMs), cpu: (after.cpuMicros - before.cpuMicros) / 1000 / plan.callsPerSlice };
       }
-      rounds.push(round as (typeof rounds)[number]);
+      rounds.push(slices as Record<CaseName, Slice>);
     }
-    const of = (pick: (entry: (typeof rounds)[number]) => number): number => round4(median(rounds.map(pick)));
+    const of = (pick: (entry: Record<CaseName, Slice>) => number, digits = 4): number => round(median(rounds.map(pick)), digits);
     return {
       rounds: plan.rounds,
       callsPerSlice: plan.callsPerSlice,
@@ -113,16 +129,22 @@ async function measureCalls(plan: OpenApiPlan): Promise<OpenApiCallFigures> {
       generatedP50Ms: of((entry) => entry.generated.p50),
       handCpuMsPerCall: of((entry) => entry.hand.cpu),
       generatedCpuMsPerCall: of((entry) => entry.generated.cpu),
-      p50Ratio: round(median(rounds.map((entry) => entry.generated.p50 / entry.hand.p50)), 3),
-      cpuRatio: round(median(rounds.map((entry) => entry.generated.cpu / entry.hand.cpu)), 3),
+      p50Ratio: of((entry) => entry.generated.p50 / entry.hand.p50, 3),
+      cpuRatio: of((entry) => entry.generated.cpu / entry.hand.cpu, 3),
+      withGithub: {
+        tools: githubOperations + 2,
+        handP50Ms: of((entry) => entry.crowded.p50),
+        handCpuMsPerCall: of((entry) => entry.crowded.cpu),
+        p50Ratio: of((entry) => entry.crowded.p50 / entry.hand.p50, 3),
+        cpuRatio: of((entry) => entry.crowded.cpu / entry.hand.cpu, 3),
+      },
     };
   } finally {
-    agent.destroy();
-    await server.stop();
+    for (const agent of agents) agent.destroy();
+    await plain.stop();
+    await crowded.stop();
   }
 }
-
-const round4 = (value: number): number => round(value, 4);
 
 /** Both tools answer the same orders as structured content. */
 function isOrdersAnswer(status: number, body: string): boolean {

@@ -48,6 +48,12 @@ export interface OpenApiToolsOptions {
   readonly maxResponseBytes?: number;
   /** `host` or `host:port` entries a document URL may resolve to private or loopback addresses for (an internal API). */
   readonly privateHosts?: readonly string[];
+  /**
+   * Validate the chosen operations against the OpenAPI schema at startup (default true). Compiling
+   * that schema is most of the cold-start cost of a small selection (bench/); a document already
+   * validated in CI may skip it. The kit's own checks (names, parameters, schemas, security) still run.
+   */
+  readonly validate?: boolean;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -76,7 +82,7 @@ export async function openApiTools(options: OpenApiToolsOptions): Promise<AnyToo
   const pruned = prune(raw, selectOperations(listOperations(raw.document, label), options.include, options.exclude, label));
   // The dereferencer rewrites its input; a document with cycles is validated in its pruned form.
   const dereferenced = await dereferenceDocument(structuredClone(pruned), label);
-  await validateDocument(raw, dereferenced, pruned);
+  if (options.validate !== false) await validateDocument(raw, dereferenced, pruned);
   const { document } = dereferenced;
   const selected = listOperations(document, label);
 

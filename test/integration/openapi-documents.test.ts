@@ -168,6 +168,13 @@ describe("OpenAPI documents: refusals name the document and the operation", func
     await refused({ document: doc({ "/a": { get: { operationId: "a" } } }, { openapi: "3.0.3" }) }, /is not valid OpenAPI 3\.0/);
   });
 
+  it("validate: false skips the OpenAPI schema check, never the kit's own", async () => {
+    const unversioned = { ...doc({ "/a": get("a") }), info: { title: "Hand-made" } };
+    await refused({ document: unversioned }, /is not valid OpenAPI 3\.1/);
+    assert.equal((await openApiTools({ document: unversioned, validate: false }))[0]!.name, "a");
+    await refused({ document: doc({ "/a/{id}": get("a") }), validate: false }, /operation "a" \(GET \/a\/\{id\}\): the path parameter \{id\} is not declared/);
+  });
+
   it("Swagger 2.0 and unknown versions", async () => {
     await refused({ document: { swagger: "2.0", info: { title: "Old", version: "1" }, paths: {} } }, /is Swagger 2\.0; convert it to OpenAPI 3 first/);
     await refused({ document: { openapi: "4.0.0", info: { title: "Future", version: "1" }, paths: {} } }, /declares openapi "4\.0\.0"; OpenAPI 3\.0\.x and 3\.1\.x are supported/);

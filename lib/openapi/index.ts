@@ -18,7 +18,6 @@ import { SchemaConverter } from "./schema.js";
 import { authPlanOf, type ScopeOptions } from "./security.js";
 import { listOperations, operationLabel, selectOperations, type OperationEntry } from "./select.js";
 import { generatedTool } from "./tool.js";
-import { resolvePointer } from "./pointer.js";
 import { prune } from "./prune.js";
 import { validateDocument } from "./validate.js";
 
@@ -86,8 +85,8 @@ export async function openApiTools(options: OpenApiToolsOptions): Promise<AnyToo
   const { document } = dereferenced;
   const selected = listOperations(document, label);
 
-  const resolve = (ref: string): unknown => resolvePointer(document, ref);
-  const converters = { request: new SchemaConverter(version, "request", resolve), response: new SchemaConverter(version, "response", resolve) };
+  const components = document["components"];
+  const converters = { request: new SchemaConverter(version, "request", components), response: new SchemaConverter(version, "response", components) };
   const authContext = { label, document, scopes: options.scopes, apiKeySecrets: options.apiKeySecrets };
   const owners = new Map<string, OperationEntry>();
   return selected.map((entry) => {

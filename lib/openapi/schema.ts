@@ -66,22 +66,23 @@ interface Converted {
 export class SchemaConverter {
   readonly #version: "3.0" | "3.1";
   readonly #direction: Direction;
-  readonly #resolve: (ref: string) => unknown;
   readonly #memo = new WeakMap<object, Converted>();
-  readonly #defs = new Map<string, Converted | "converting">();
+  readonly #defs = new Map<string, Converted>();
   readonly #defNames = new Map<string, string>();
   /** Schemas being converted right now: meeting one again means a cycle. */
   readonly #inProgress = new Set<object>();
   /** Schemas found on a cycle, with their `$defs` name. */
   readonly #cyclic = new Map<object, string>();
+  /** The component name of each `components.schemas` entry, for readable `$defs` names. */
+  readonly #componentNames: WeakMap<object, string>;
 
-  /**
-   * @param resolve looks a local `$ref` (`#/components/schemas/Node`) up in the document; undefined when absent.
-   */
-  constructor(version: "3.0" | "3.1", direction: Direction, resolve: (ref: string) => unknown) {
+  /** `components` is the dereferenced document's `components` (its schemas name the `$defs` of cycles). */
+  constructor(version: "3.0" | "3.1", direction: Direction, components?: unknown) {
     this.#version = version;
     this.#direction = direction;
-    this.#resolve = resolve;
+    this.#componentNames = new WeakMap();
+    const schemas = (components as { schemas?: Record<string, unknown> } | undefined)?.schemas ?? {};
+    for (const [name, schema] of Object.entries(schemas)) if (typeof schema === "object" && schema !== null) this.#componentNames.set(schema, name);
   }
 
   /**
@@ -102,7 +103,7 @@ export class SchemaConverter {
       const name = pending.pop()!;
       if (name in out) continue;
       const def = this.#defs.get(name);
-      if (def === undefined || def === "converting") throw new Error(`internal: $defs entry ${name} was never converted`);
+      if (def === undefined) throw new Error(`internal: $defs entry ${name} was never converted`);
       out[name] = def.json;
       pending.push(...def.defs);
     }
@@ -114,7 +115,7 @@ export class SchemaConverter {
     const ref = schema["$ref"];
     if (typeof ref !== "string" || Object.keys(schema).length !== 1 || !ref.startsWith("#/$defs/")) return undefined;
     const def = this.#defs.get(ref.slice("#/$defs/".length));
-    return def === undefined || def === "converting" || typeof def.json === "boolean" ? undefined : def.json;
+    return def === undefined || typeof def.json === "boolean" ? undefined : def.json;
   }
 
   #convert(schema: unknown, where: string, depth: number): Converted {
@@ -127,7 +128,8 @@ export class SchemaConverter {
     if (this.#inProgress.has(schema)) {
       let name = this.#cyclic.get(schema);
       if (name === undefined) {
-        name = this.#uniqueName(typeof source["title"] === "string" ? source["title"] : "recursive", `cycle:${this.#cyclic.size}`);
+        const wanted = this.#componentNames.get(schema) ?? (typeof source["title"] === "string" ? source["title"] : "recursive");
+        name = this.#uniqueName(wanted, `cycle:${this.#cyclic.size}`);
         this.#cyclic.set(schema, name);
       }
       return { json: { $ref: `#/$defs/${name}` }, defs: new Set([name]) };
@@ -135,7 +137,8 @@ export class SchemaConverter {
     this.#inProgress.add(schema);
     let converted: Converted;
     try {
-      converted = typeof source["$ref"] === "string" ? this.#reference(source["$ref"], where, depth) : this.#object(source, where, depth);
+      if (typeof source["$ref"] === "string") throw new SchemaProblem(unresolved(source["$ref"], where));
+      converted = this.#object(source, where, depth);
     } finally {
       this.#inProgress.delete(schema);
     }
@@ -149,28 +152,11 @@ export class SchemaConverter {
     return converted;
   }
 
-  /** A `$ref` the dereferencer left: circular (or dangling, which validation reports first). */
-  #reference(ref: string, where: string, depth: number): Converted {
-    if (!ref.startsWith("#/")) throw new SchemaProblem(`${where}: the external reference ${JSON.stringify(ref)} is not followed; bundle the document into one file first`);
-    const name = this.#defName(ref);
-    if (!this.#defs.has(name)) {
-      const target = this.#resolve(ref);
-      if (target === undefined) throw new SchemaProblem(`${where}: ${JSON.stringify(ref)} points at nothing`);
-      this.#defs.set(name, "converting");
-      this.#defs.set(name, this.#convert(target, ref, depth + 1));
-    }
-    return { json: { $ref: `#/$defs/${name}` }, defs: new Set([name]) };
-  }
-
-  #defName(ref: string): string {
-    return this.#uniqueName(ref.split("/").pop() ?? "def", ref);
-  }
-
-  /** A `$defs` name for `key` (a `$ref`, or a cyclic schema's id), made from `wanted`, unique in this document. */
+  /** A `$defs` name for the cyclic schema `key`, made from `wanted`, unique in this document. */
   #uniqueName(wanted: string, key: string): string {
     let name = this.#defNames.get(key);
     if (name === undefined) {
-      const base = wanted.replace(/~1/g, "_").replace(/~0/g, "_").replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64) || "def";
+      const base = wanted.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 64) || "def";
       const taken = new Set(this.#defNames.values());
       name = base;
       for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
@@ -260,6 +246,12 @@ function nullable(schema: Json): Json {
 export function cleanText(value: unknown): unknown {
   // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed.
   return typeof value === "string" ? value.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029]/g, "") : value;
+}
+
+/** Why a `$ref` is still there: the dereferencer resolves every local one, and never follows an external one. */
+function unresolved(ref: string, where: string): string {
+  if (!ref.startsWith("#")) return `${where}: the external reference ${JSON.stringify(ref)} is not followed; bundle the document into one file first`;
+  return `${where}: the reference ${JSON.stringify(ref)} could not be resolved`;
 }
 
 function describe(value: unknown): string {

@@ -69,7 +69,7 @@ function failure(answer: Answer, what: string, secrets: readonly string[], scope
 }
 
 /** The start of a failure's body, safe to show: one line, no control characters, no credentials. */
-export function excerptOf(answer: Pick<Answer, "body" | "headers">, secrets: readonly string[]): string {
+function excerptOf(answer: Pick<Answer, "body" | "headers">, secrets: readonly string[]): string {
   const mediaType = answer.headers.get("content-type") ?? "";
   if (!(mediaType === "" || isJsonMedia(mediaType) || isTextual(mediaType))) return "";
   let text = decode(answer).slice(0, 4 * EXCERPT_CHARS);

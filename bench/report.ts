@@ -115,34 +115,7 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
 
-  lines.push("## tools/call against the bare SDK", "");
-  lines.push(
-    `Each case's server in its own process, driven over loopback HTTP/1.1 with keep-alive; ${report.plan.warmupRequests} warm-up calls per case, protocol and concurrency, ` +
-      `then ${report.plan.rounds} rounds of interleaved slices (${Object.entries(report.plan.sliceRequests)
-        .map(([concurrency, count]) => `${count} calls at concurrency ${concurrency}`)
-        .join(", ")}), the order rotated each round. Ratios: median of the per-round ratios (p99: whole run); ` +
-      "time × = baseline throughput ÷ kit throughput. The load driver runs on the same two cores as the servers.",
-    "",
-  );
-  lines.push(
-    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | time × | CPU × |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  );
-  for (const concurrency of report.plan.concurrencies) {
-    for (const protocol of report.plan.protocols) {
-      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full"] as const) {
-        const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
-        if (scenario === undefined) continue;
-        const ratio = report.ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
-        const cells = ratio === undefined ? ["1", "1", "1", "1"] : [times(ratio.p50), times(ratio.p99), times(ratio.time), times(ratio.cpu)];
-        lines.push(
-          `| ${CASE_LABELS[caseId]} | ${protocol} | ${concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${mib(report.calls.peakRssBytes[caseId] ?? Number.NaN)} | ${cells.join(" | ")} |`,
-        );
-      }
-    }
-  }
-  lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
-
+  if (report.calls.scenarios.length > 0) lines.push(...callsSection(report));
   if (report.coldStart !== undefined) {
     const { import: imports, firstCall } = report.coldStart;
     lines.push("## Cold start", "");
@@ -209,6 +182,38 @@ export function renderMarkdown(report: BenchReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The tools/call table against the bare SDK. */
+function callsSection(report: BenchReport): string[] {
+  const lines = ["## tools/call against the bare SDK", ""];
+  lines.push(
+    `Each case's server in its own process, driven over loopback HTTP/1.1 with keep-alive; ${report.plan.warmupRequests} warm-up calls per case, protocol and concurrency, ` +
+      `then ${report.plan.rounds} rounds of interleaved slices (${Object.entries(report.plan.sliceRequests)
+        .map(([concurrency, count]) => `${count} calls at concurrency ${concurrency}`)
+        .join(", ")}), the order rotated each round. Ratios: median of the per-round ratios (p99: whole run); ` +
+      "time × = baseline throughput ÷ kit throughput. The load driver runs on the same two cores as the servers.",
+    "",
+  );
+  lines.push(
+    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | time × | CPU × |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const concurrency of report.plan.concurrencies) {
+    for (const protocol of report.plan.protocols) {
+      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full"] as const) {
+        const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
+        if (scenario === undefined) continue;
+        const ratio = report.ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
+        const cells = ratio === undefined ? ["1", "1", "1", "1"] : [times(ratio.p50), times(ratio.p99), times(ratio.time), times(ratio.cpu)];
+        lines.push(
+          `| ${CASE_LABELS[caseId]} | ${protocol} | ${concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${mib(report.calls.peakRssBytes[caseId] ?? Number.NaN)} | ${cells.join(" | ")} |`,
+        );
+      }
+    }
+  }
+  lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
+  return lines;
+}
+
 /** The "Tools from OpenAPI" section: no budget line (DESIGN.md sets none), the figures and their ratios. */
 function openApiSection(openapi: OpenApiResult): string[] {
   const { generation, calls } = openapi;
@@ -230,7 +235,7 @@ function openApiSection(openapi: OpenApiResult): string[] {
   }
   lines.push(
     "",
-    `A generated tool call against a hand-written tool calling the same endpoint of the same local API (one kit process, no auth, concurrency 1, ${calls.rounds} rounds of ${calls.callsPerSlice} calls each, order alternating):`,
+    `A generated tool call against a hand-written tool calling the same endpoint of the same local API (one kit process, no auth, concurrency 1, ${calls.rounds} rounds of ${calls.callsPerSlice} calls per case, the order rotated each round):`,
     "",
     "| Tool | p50 ms | server CPU ms/call |",
     "|---|---:|---:|",

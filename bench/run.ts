@@ -210,7 +210,9 @@ async function main(): Promise<void> {
     await writeFile(`${base}.md`, markdown);
     await writeFile(`${base}.svg`, renderChart(report));
     log("");
-    log(markdown.slice(markdown.indexOf("## Budget"), markdown.indexOf("## tools/call")).trim());
+    const budget = markdown.indexOf("## Budget");
+    const next = markdown.indexOf("\n## ", budget + 1);
+    log(markdown.slice(budget, next === -1 ? undefined : next).trim());
     log("");
     log(`Wrote ${base}.json, .md and .svg in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
     // A harness that failed must fail CI, even though the figures it did get are written.

@@ -176,24 +176,8 @@ function bodyOf(entry: OperationEntry, converter: SchemaConverter, names: Argume
   const source = media[mediaType]?.["schema"] ?? {};
   const argument = names.claim("body", "body");
   const isRequired = requestBody["required"] === true;
-  const binaryFields = new Set<string>();
-  let converted = converter.convert(source, "the request body");
-  let json: Json | boolean = converted.json;
-  if (kind === "text") json = { type: "string" };
-  if (kind === "binary") json = { type: "string", contentEncoding: "base64", description: `The body's bytes, base64-encoded (sent as ${mediaType === "*/*" ? "application/octet-stream" : mediaType}).` };
-  if (kind === "multipart" && typeof json === "object") {
-    const fields = { ...((json["properties"] as Json | undefined) ?? {}) };
-    for (const [field, fieldSchema] of Object.entries(((source as Json)["properties"] as Json | undefined) ?? {})) {
-      const spec = fieldSchema as Json;
-      if (spec["format"] === "binary" || spec["contentMediaType"] !== undefined || spec["contentEncoding"] === "base64") {
-        binaryFields.add(field);
-        fields[field] = { type: "string", contentEncoding: "base64", description: "A file's bytes, base64-encoded." };
-      }
-    }
-    json = { ...json, properties: fields };
-  }
-  if (kind === "text" || kind === "binary") converted = { json, defs: new Set() };
-  place(argument, described(json, requestBody["description"], undefined), isRequired, converted.defs);
+  const { json, defs, binaryFields } = bodySchema(kind, mediaType, source, converter);
+  place(argument, described(json, requestBody["description"], undefined), isRequired, defs);
   const encoding = (media[mediaType]?.["encoding"] ?? {}) as Record<string, Record<string, unknown>>;
   const fieldSerialization: Record<string, Serialization> = {};
   for (const [field, how] of Object.entries(encoding)) {
@@ -202,6 +186,27 @@ function bodyOf(entry: OperationEntry, converter: SchemaConverter, names: Argume
     fieldSerialization[field] = { style, explode: typeof how["explode"] === "boolean" ? how["explode"] : style === "form", allowReserved: how["allowReserved"] === true };
   }
   return { argument, mediaType, kind, required: isRequired, fieldSerialization, binaryFields };
+}
+
+/** The `body` argument's schema: text and bytes as strings; multipart file fields as base64 strings. */
+function bodySchema(kind: BodyKind, mediaType: string, source: unknown, converter: SchemaConverter): { json: Json | boolean; defs: ReadonlySet<string>; binaryFields: Set<string> } {
+  const binaryFields = new Set<string>();
+  if (kind === "text") return { json: { type: "string" }, defs: new Set(), binaryFields };
+  if (kind === "binary") {
+    const sent = mediaType === "*/*" ? "application/octet-stream" : mediaType;
+    return { json: { type: "string", contentEncoding: "base64", description: `The body's bytes, base64-encoded (sent as ${sent}).` }, defs: new Set(), binaryFields };
+  }
+  const converted = converter.convert(source, "the request body");
+  if (kind !== "multipart" || typeof converted.json !== "object") return { ...converted, binaryFields };
+  const fields = { ...((converted.json["properties"] as Json | undefined) ?? {}) };
+  for (const [field, fieldSchema] of Object.entries(((source as Json)["properties"] as Json | undefined) ?? {})) {
+    const spec = fieldSchema as Json;
+    if (spec["format"] === "binary" || spec["contentMediaType"] !== undefined || spec["contentEncoding"] === "base64") {
+      binaryFields.add(field);
+      fields[field] = { type: "string", contentEncoding: "base64", description: "A file's bytes, base64-encoded." };
+    }
+  }
+  return { json: { ...converted.json, properties: fields }, defs: converted.defs, binaryFields };
 }
 
 /** JSON first, then forms, then text, then anything. */

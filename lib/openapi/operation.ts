@@ -84,8 +84,8 @@ export function planOperation(entry: OperationEntry, converters: Converters, doc
       for (const name of converted) defs.add(name);
     };
 
-    // The body first, so that it keeps the plain name `body` should a parameter be called that too.
-    const body = bodyOf(entry, converters.request, names, place, refuse);
+    // The body's name is claimed first, so that it stays `body` should a parameter be called that too; it is listed last.
+    const bodyArgument = bodyOf(entry, converters.request, names, refuse);
     const parameters: ParameterPlan[] = [];
     for (const parameter of parametersOf(entry, refuse)) {
       const location = parameter["in"] as Location;
@@ -98,6 +98,8 @@ export function planOperation(entry: OperationEntry, converters: Converters, doc
       place(argument, described(converted.json, parameter["description"], parameter["deprecated"]), isRequired, converted.defs);
       parameters.push({ name, argument, in: location, required: isRequired, serialization: serializationOf(parameter, location, refuse), asJson });
     }
+    if (bodyArgument !== undefined) place(bodyArgument.plan.argument, bodyArgument.schema, bodyArgument.plan.required, bodyArgument.defs);
+    const body = bodyArgument?.plan;
     for (const segment of entry.path.matchAll(/\{([^}]+)\}/g)) {
       if (!parameters.some((parameter) => parameter.in === "path" && parameter.name === segment[1])) throw refuse(`the path parameter {${segment[1]}} is not declared`);
     }
@@ -120,8 +122,6 @@ export function planOperation(entry: OperationEntry, converters: Converters, doc
     throw error;
   }
 }
-
-type Place = (argument: string, schema: Json | boolean, required: boolean, defs: ReadonlySet<string>) => void;
 
 /** Path-level parameters overridden by operation-level ones of the same name and location. */
 function parametersOf(entry: OperationEntry, refuse: (problem: string) => OpenApiError): Array<Record<string, unknown>> {
@@ -165,7 +165,8 @@ function described(schema: Json | boolean, description: unknown, deprecated: unk
   return typeof schema === "boolean" ? (schema ? extra : { not: {}, ...extra }) : { ...schema, ...extra };
 }
 
-function bodyOf(entry: OperationEntry, converter: SchemaConverter, names: ArgumentNames, place: Place, refuse: (problem: string) => OpenApiError): BodyPlan | undefined {
+/** How the body is sent, and its argument's schema. */
+function bodyOf(entry: OperationEntry, converter: SchemaConverter, names: ArgumentNames, refuse: (problem: string) => OpenApiError): { plan: BodyPlan; schema: Json | boolean; defs: ReadonlySet<string> } | undefined {
   const requestBody = entry.operation["requestBody"] as Record<string, unknown> | undefined;
   if (requestBody === undefined) return undefined;
   const content = requestBody["content"];
@@ -177,7 +178,6 @@ function bodyOf(entry: OperationEntry, converter: SchemaConverter, names: Argume
   const argument = names.claim("body", "body");
   const isRequired = requestBody["required"] === true;
   const { json, defs, binaryFields } = bodySchema(kind, mediaType, source, converter);
-  place(argument, described(json, requestBody["description"], undefined), isRequired, defs);
   const encoding = (media[mediaType]?.["encoding"] ?? {}) as Record<string, Record<string, unknown>>;
   const fieldSerialization: Record<string, Serialization> = {};
   for (const [field, how] of Object.entries(encoding)) {
@@ -185,7 +185,7 @@ function bodyOf(entry: OperationEntry, converter: SchemaConverter, names: Argume
     if (!STYLES.query.includes(style)) throw refuse(`the body field ${JSON.stringify(field)} has style ${JSON.stringify(style)}`);
     fieldSerialization[field] = { style, explode: typeof how["explode"] === "boolean" ? how["explode"] : style === "form", allowReserved: how["allowReserved"] === true };
   }
-  return { argument, mediaType, kind, required: isRequired, fieldSerialization, binaryFields };
+  return { plan: { argument, mediaType, kind, required: isRequired, fieldSerialization, binaryFields }, schema: described(json, requestBody["description"], undefined), defs };
 }
 
 /** The `body` argument's schema: text and bytes as strings; multipart file fields as base64 strings. */

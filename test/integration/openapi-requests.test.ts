@@ -204,6 +204,36 @@ describe("OpenAPI tools: request bodies", function () {
     assert.deepEqual([...bytes.body], [0, 1, 2, 255]);
   });
 
+  it("the body is listed after the parameters and keeps its name; a parameter called body gives way", async () => {
+    const document = {
+      openapi: "3.1.0",
+      info: { title: "Names", version: "1" },
+      servers: [{ url: recorder.origin }],
+      paths: {
+        "/things/{id}": {
+          post: {
+            operationId: "named",
+            parameters: [
+              { name: "id", in: "path", required: true, schema: { type: "string" } },
+              { name: "body", in: "query", schema: { type: "string" } },
+              { name: "id", in: "header", schema: { type: "string" } },
+            ],
+            requestBody: { content: { "application/json": { schema: { type: "object" } } } },
+            responses: { "204": { description: "done" } },
+          },
+        },
+      },
+    };
+    const named = inProcessServer(await openApiTools({ document }));
+    const listed = await named.call("tools/list");
+    assert.deepEqual(Object.keys((listed.result!.tools![0]!["inputSchema"] as { properties: object }).properties), ["id", "query_body", "header_id", "body"]);
+    await named.call("tools/call", { name: "named", arguments: { id: "a", query_body: "q", header_id: "h", body: { x: 1 } } });
+    const received = recorder.requests.at(-1)!;
+    assert.equal(received.target, "/things/a?body=q");
+    assert.equal(received.headers["id"], "h");
+    assert.equal(received.body.toString("utf8"), '{"x":1}');
+  });
+
   it("of several media types, JSON is chosen", async () => {
     assert.equal((await send("both", { x: 1 })).contentType, "application/json");
   });

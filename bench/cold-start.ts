@@ -43,6 +43,7 @@ export const HEAVY_PACKAGES = [
   "@redis/client",
   "@opentelemetry/api",
   "@azure/monitor-opentelemetry",
+  "@readme/openapi-parser",
 ] as const;
 
 export interface ImportFigures {

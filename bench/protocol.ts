@@ -49,7 +49,12 @@ function rpcRequest(protocol: ProtocolName, method: string, params: Record<strin
 
 /** A `tools/call` of the echo tool; add `authorization` per call for signed-in cases. */
 export function echoCall(protocol: ProtocolName): ToolCallRequest {
-  return rpcRequest(protocol, "tools/call", { name: "echo", arguments: { message: ECHO_MESSAGE, times: 1 } }, "echo");
+  return toolCall(protocol, "echo", { message: ECHO_MESSAGE, times: 1 });
+}
+
+/** A `tools/call` of any tool, as `protocol` puts it on the wire. */
+export function toolCall(protocol: ProtocolName, name: string, args: Readonly<Record<string, unknown>>): ToolCallRequest {
+  return rpcRequest(protocol, "tools/call", { name, arguments: args }, name);
 }
 
 /** The resource and the prompt of the resources/read and prompts/get benchmark (bench/servers: the same on every server). */

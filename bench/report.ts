@@ -8,6 +8,7 @@ import type { ColdStartResult } from "./cold-start.js";
 import { GATEWAY_BUDGET, type GatewayBenchResult } from "./gateway.js";
 import type { MemoryCurve } from "./memory.js";
 import type { OboEconomyResult } from "./obo-economy.js";
+import type { OpenApiResult } from "./openapi.js";
 import { IMPORT_BUDGET, scenarioOf, TOOL_CALL_BUDGET, type CaseRatios } from "./ratios.js";
 import { round } from "./stats.js";
 
@@ -49,6 +50,8 @@ export interface BenchReport {
   readonly gateway?: GatewayBenchResult;
   /** `resources/read` and `prompts/get` against the bare SDK (context, not the budget). */
   readonly operations?: readonly OperationResult[];
+  /** Tools from OpenAPI: generation at startup and a generated tool call. */
+  readonly openapi?: OpenApiResult;
   readonly budget: readonly BudgetCheck[];
   /** Parts of the run that failed (their figures are missing). */
   readonly failures: ReadonlyArray<{ readonly part: string; readonly error: string }>;
@@ -117,7 +120,7 @@ export function renderMarkdown(report: BenchReport): string {
   lines.push("| Figure | Ratio | Limit | Met |", "|---|---:|---:|:---:|");
   for (const check of report.budget) lines.push(`| ${check.what} | ${times(check.ratio)} | ${times(check.limit)} | ${check.met ? "yes" : "**no**"} |`);
   const heavy = report.coldStart === undefined ? undefined : [...new Set([...report.coldStart.import.appLocal.heavyLoaded, ...report.coldStart.import.appAzure.heavyLoaded])];
-  if (heavy !== undefined) lines.push(`| heavy modules (msal, @azure/identity, Key Vault, Tables, Redis; OpenTelemetry with telemetry off) loaded at import | ${heavy.length === 0 ? "none" : heavy.join(", ")} | none | ${heavy.length === 0 ? "yes" : "**no**"} |`);
+  if (heavy !== undefined) lines.push(`| heavy modules (msal, @azure/identity, Key Vault, Tables, Redis, the OpenAPI parser; OpenTelemetry with telemetry off) loaded at import | ${heavy.length === 0 ? "none" : heavy.join(", ")} | none | ${heavy.length === 0 ? "yes" : "**no**"} |`);
   lines.push("");
   const context = report.ratiosToHoisted.filter((ratio) => ratio.case === "kit-full");
   if (context.length > 0) {
@@ -129,54 +132,8 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
 
-  lines.push("## tools/call against the bare SDK", "");
-  lines.push(
-    `Each case's server in its own process, driven over loopback HTTP/1.1 with keep-alive; ${report.plan.warmupRequests} warm-up calls per case, protocol and concurrency, ` +
-      `then ${report.plan.rounds} rounds of interleaved slices (${Object.entries(report.plan.sliceRequests)
-        .map(([concurrency, count]) => `${count} calls at concurrency ${concurrency}`)
-        .join(", ")}), the order rotated each round. Ratios: median of the per-round ratios (p99: whole run); ` +
-      "time × = baseline throughput ÷ kit throughput. The load driver runs on the same two cores as the servers.",
-    "",
-  );
-  lines.push(
-    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | time × | CPU × |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-  );
-  for (const concurrency of report.plan.concurrencies) {
-    for (const protocol of report.plan.protocols) {
-      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full"] as const) {
-        const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
-        if (scenario === undefined) continue;
-        const ratio = report.ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
-        const cells = ratio === undefined ? ["1", "1", "1", "1"] : [times(ratio.p50), times(ratio.p99), times(ratio.time), times(ratio.cpu)];
-        lines.push(
-          `| ${CASE_LABELS[caseId]} | ${protocol} | ${concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${mib(report.calls.peakRssBytes[caseId] ?? Number.NaN)} | ${cells.join(" | ")} |`,
-        );
-      }
-    }
-  }
-  lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
-
-  if (report.operations !== undefined && report.operations.length > 0) {
-    lines.push("## resources/read and prompts/get against the bare SDK", "");
-    lines.push(
-      "Measured like tools/call (own processes, interleaved rounds, paired ratios), at concurrency 1: the bare SDK serving one static resource and one prompt " +
-        "(its argument schema built in the factory, as the SDK's examples do), the kit serving the same as `defineResource` / `definePrompt`, " +
-        "without auth and with a validated token and an `obo()` need served from the OBO cache. Context, not a budget line.",
-      "",
-      "| Method | Case | Protocol | p50 ms | req/s | server CPU ms/call | p50 × | CPU × |",
-      "|---|---|---|---:|---:|---:|---:|---:|",
-    );
-    for (const operation of report.operations) {
-      for (const scenario of operation.calls.scenarios) {
-        const ratio = operation.ratios.find((candidate) => candidate.case === scenario.case && candidate.protocol === scenario.protocol && candidate.concurrency === scenario.concurrency);
-        lines.push(
-          `| ${operation.method} | ${CASE_LABELS[scenario.case]} | ${scenario.protocol} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${ratio === undefined ? "1" : times(ratio.p50)} | ${ratio === undefined ? "1" : times(ratio.cpu)} |`,
-        );
-      }
-    }
-    lines.push("");
-  }
+  if (report.calls.scenarios.length > 0) lines.push(...callsSection(report));
+  if (report.operations !== undefined && report.operations.length > 0) lines.push(...operationsSection(report.operations));
 
   if (report.coldStart !== undefined) {
     const { import: imports, firstCall } = report.coldStart;
@@ -272,5 +229,98 @@ export function renderMarkdown(report: BenchReport): string {
     }
     lines.push("");
   }
+  if (report.openapi !== undefined) lines.push(...openApiSection(report.openapi));
   return `${lines.join("\n")}\n`;
+}
+
+/** The tools/call table against the bare SDK. */
+function callsSection(report: BenchReport): string[] {
+  const lines = ["## tools/call against the bare SDK", ""];
+  lines.push(
+    `Each case's server in its own process, driven over loopback HTTP/1.1 with keep-alive; ${report.plan.warmupRequests} warm-up calls per case, protocol and concurrency, ` +
+      `then ${report.plan.rounds} rounds of interleaved slices (${Object.entries(report.plan.sliceRequests)
+        .map(([concurrency, count]) => `${count} calls at concurrency ${concurrency}`)
+        .join(", ")}), the order rotated each round. Ratios: median of the per-round ratios (p99: whole run); ` +
+      "time × = baseline throughput ÷ kit throughput. The load driver runs on the same two cores as the servers.",
+    "",
+  );
+  lines.push(
+    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | time × | CPU × |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const concurrency of report.plan.concurrencies) {
+    for (const protocol of report.plan.protocols) {
+      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full"] as const) {
+        const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
+        if (scenario === undefined) continue;
+        const ratio = report.ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
+        const cells = ratio === undefined ? ["1", "1", "1", "1"] : [times(ratio.p50), times(ratio.p99), times(ratio.time), times(ratio.cpu)];
+        lines.push(
+          `| ${CASE_LABELS[caseId]} | ${protocol} | ${concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${mib(report.calls.peakRssBytes[caseId] ?? Number.NaN)} | ${cells.join(" | ")} |`,
+        );
+      }
+    }
+  }
+  lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
+  return lines;
+}
+
+/** The "Tools from OpenAPI" section: no budget line (DESIGN.md sets none), the figures and their ratios. */
+function openApiSection(openapi: OpenApiResult): string[] {
+  const { generation, calls } = openapi;
+  const lines = ["## Tools from OpenAPI", ""];
+  lines.push(
+    `Generation at startup from GitHub's document (@octokit/openapi), in a fresh process after importing the function app; ${generation.none.runs} run(s) per mode, interleaved. ` +
+      `× app import: generation time ÷ the app's own import (${fixed(generation.none.medianImportMs, 1)} ms, no OpenAPI tools).`,
+    "",
+    "| Tools generated | median ms | median CPU ms | × app import |",
+    "|---|---:|---:|---:|",
+  );
+  for (const [label, figures] of [
+    ["none (the app alone)", generation.none],
+    [`a subset (${generation.subset.tools} operations)`, generation.subset],
+    [`the same subset, \`validate: false\``, generation["subset-unvalidated"]],
+    [`all (${generation.full.tools} operations)`, generation.full],
+  ] as const) {
+    lines.push(`| ${label} | ${fixed(figures.medianGenerateMs, 1)} | ${fixed(figures.medianGenerateCpuMs, 1)} | ${figures === generation.none ? "–" : times(figures.vsAppImport)} |`);
+  }
+  lines.push(
+    "",
+    `A generated tool call against a hand-written tool calling the same endpoint of the same local API (one kit process, no auth, concurrency 1, ${calls.rounds} rounds of ${calls.callsPerSlice} calls per case, the order rotated each round):`,
+    "",
+    "| Tool | p50 ms | server CPU ms/call |",
+    "|---|---:|---:|",
+    `| hand-written (zod, fetch) | ${fixed(calls.handP50Ms, 3)} | ${fixed(calls.handCpuMsPerCall, 3)} |`,
+    `| generated by openApiTools | ${fixed(calls.generatedP50Ms, 3)} | ${fixed(calls.generatedCpuMsPerCall, 3)} |`,
+    `| generated ÷ hand-written (median of rounds) | ${times(calls.p50Ratio)} | ${times(calls.cpuRatio)} |`,
+    `| hand-written, in a kit also serving GitHub's operations (${calls.withGithub.tools} tools) | ${fixed(calls.withGithub.handP50Ms, 3)} | ${fixed(calls.withGithub.handCpuMsPerCall, 3)} |`,
+    `| ÷ the same tool with 2 tools served (median of rounds) | ${times(calls.withGithub.p50Ratio)} | ${times(calls.withGithub.cpuRatio)} |`,
+    "",
+    "Every request builds its server with every tool registered (the MCP SDK's stateless serving), so a long tool list costs every call, not only tools/list: expose the operations that matter (`include`).",
+    "",
+  );
+  return lines;
+}
+
+/** resources/read and prompts/get against the bare SDK (context, no budget line). */
+function operationsSection(operations: readonly OperationResult[]): string[] {
+  const lines = ["## resources/read and prompts/get against the bare SDK", ""];
+  lines.push(
+    "Measured like tools/call (own processes, interleaved rounds, paired ratios), at concurrency 1: the bare SDK serving one static resource and one prompt " +
+      "(its argument schema built in the factory, as the SDK's examples do), the kit serving the same as `defineResource` / `definePrompt`, " +
+      "without auth and with a validated token and an `obo()` need served from the OBO cache. Context, not a budget line.",
+    "",
+    "| Method | Case | Protocol | p50 ms | req/s | server CPU ms/call | p50 × | CPU × |",
+    "|---|---|---|---:|---:|---:|---:|---:|",
+  );
+  for (const operation of operations) {
+    for (const scenario of operation.calls.scenarios) {
+      const ratio = operation.ratios.find((candidate) => candidate.case === scenario.case && candidate.protocol === scenario.protocol && candidate.concurrency === scenario.concurrency);
+      lines.push(
+        `| ${operation.method} | ${CASE_LABELS[scenario.case]} | ${scenario.protocol} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${ratio === undefined ? "1" : times(ratio.p50)} | ${ratio === undefined ? "1" : times(ratio.cpu)} |`,
+      );
+    }
+  }
+  lines.push("");
+  return lines;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only calls,resources,cold,obo,memory,gateway] [-- --out <dir>]`:
+ * `npm run bench [-- --quick] [-- --only calls,resources,cold,obo,memory,gateway,openapi] [-- --out <dir>]`:
  * the kit side by side with the bare MCP SDK, in one run on this machine.
  *
  * 1. tools/call: baseline, kit without auth and kit with a token and a
@@ -9,6 +9,9 @@
  * 3. On-Behalf-Of economy: Entra requests per 1,000 calls by 50 users;
  * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound);
  * 5. the gateway: a proxied tools/call against the same downstream called directly.
+ * 6. tools from OpenAPI: generation at startup (GitHub's document, all and
+ *    twenty operations) against the app's import, and a generated tool call
+ *    against a hand-written one (bench/openapi.ts).
  *
  * Writes `<out>/<date>.json`, `.md` and `.svg` (default bench/results/).
  * `--quick` (CI) runs everything with tiny counts, in well under a minute, to
@@ -32,13 +35,14 @@ import { measureGateway, type GatewayBenchResult } from "./gateway.js";
 import { startServer, type StartedServer } from "./ipc.js";
 import { MEMORY_MODES, measureMemory, type MemoryCurve } from "./memory.js";
 import { measureOboEconomy, type OboEconomyResult } from "./obo-economy.js";
+import { measureOpenApi, type OpenApiResult } from "./openapi.js";
 import { PROJECT_ROOT, RESULTS_DIR, serverEntry } from "./paths.js";
 import { GET_PROMPT, PROTOCOLS, READ_NOTE } from "./protocol.js";
 import { ratiosOf } from "./ratios.js";
 import { budgetChecks, renderMarkdown, type BenchReport, type OperationResult } from "./report.js";
 
-type Part = "calls" | "resources" | "cold" | "obo" | "memory" | "gateway";
-const PARTS: readonly Part[] = ["calls", "resources", "cold", "obo", "memory", "gateway"];
+type Part = "calls" | "resources" | "cold" | "obo" | "memory" | "gateway" | "openapi";
+const PARTS: readonly Part[] = ["calls", "resources", "cold", "obo", "memory", "gateway", "openapi"];
 
 interface Sizes {
   readonly warmupRequests: number;
@@ -58,6 +62,8 @@ interface Sizes {
   readonly gatewayWarmup: number;
   readonly gatewayRounds: number;
   readonly gatewaySlice: number;
+  /** Tools from OpenAPI: fresh processes per generation mode, and the tool-call comparison. */
+  readonly openapi: { readonly generationRuns: number; readonly warmupCalls: number; readonly rounds: number; readonly callsPerSlice: number };
 }
 
 const FULL: Sizes = {
@@ -76,6 +82,7 @@ const FULL: Sizes = {
   gatewayWarmup: 500,
   gatewayRounds: 12,
   gatewaySlice: 300,
+  openapi: { generationRuns: 5, warmupCalls: 500, rounds: 12, callsPerSlice: 300 },
 };
 const QUICK: Sizes = {
   warmupRequests: 40,
@@ -93,6 +100,7 @@ const QUICK: Sizes = {
   gatewayWarmup: 20,
   gatewayRounds: 2,
   gatewaySlice: 20,
+  openapi: { generationRuns: 1, warmupCalls: 20, rounds: 2, callsPerSlice: 20 },
 };
 /** Users the tools/call cases rotate through (tokens minted once; OBO cached after the warm-up). */
 const CALL_USERS = 50;
@@ -231,6 +239,12 @@ async function main(): Promise<void> {
       entra.forgetTokens();
     }
 
+    let openapi: OpenApiResult | undefined;
+    if (parts.includes("openapi")) {
+      log("tools from OpenAPI");
+      openapi = await attempt("tools from OpenAPI", () => measureOpenApi(sizes.openapi, log));
+    }
+
     const ratios = ratiosOf(calls);
     const date = startedAt.toISOString().slice(0, 10);
     const report: BenchReport = {
@@ -247,7 +261,7 @@ async function main(): Promise<void> {
         node: process.versions.node,
         loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       },
-      versions: Object.fromEntries(["@modelcontextprotocol/server", "zod", "jose", "@azure/functions", "@azure/msal-node"].map((name) => [name, versionOf(name)])),
+      versions: Object.fromEntries(["@modelcontextprotocol/server", "zod", "jose", "@azure/functions", "@azure/msal-node", "@readme/openapi-parser", "@octokit/openapi"].map((name) => [name, versionOf(name)])),
       plan: {
         protocols: plan.protocols,
         concurrencies: plan.concurrencies,
@@ -263,6 +277,7 @@ async function main(): Promise<void> {
       ...(memory === undefined ? {} : { memory }),
       ...(gateway === undefined ? {} : { gateway }),
       ...(operations === undefined ? {} : { operations }),
+      ...(openapi === undefined ? {} : { openapi }),
       budget: budgetChecks(ratios, coldStart, gateway),
       failures,
     };
@@ -273,7 +288,9 @@ async function main(): Promise<void> {
     await writeFile(`${base}.md`, markdown);
     await writeFile(`${base}.svg`, renderChart(report));
     log("");
-    log(markdown.slice(markdown.indexOf("## Budget"), markdown.indexOf("## tools/call")).trim());
+    const budget = markdown.indexOf("## Budget");
+    const next = markdown.indexOf("\n## ", budget + 1);
+    log(markdown.slice(budget, next === -1 ? undefined : next).trim());
     log("");
     log(`Wrote ${base}.json, .md and .svg in ${((performance.now() - started) / 1000).toFixed(0)} s.`);
     // A harness that failed must fail CI, even though the figures it did get are written.

@@ -77,6 +77,8 @@ async function main(): Promise<void> {
   // the secret source and the tools (which read their downstream URLs when they run) all see them.
   // What the environment already sets wins.
   for (const [name, value] of Object.entries(local.settings)) if (process.env[name] === undefined) process.env[name] = value;
+  // Imported only now: tools/index.ts reads those settings as it loads (the orders API's tools are generated from its document).
+  const { serverInfo, tools } = await import("../tools/index.js");
   const config = loadConfig(process.env);
   const log = createLogger(config.logLevel, consoleSink);
   void startTelemetry(config.telemetry, log);
@@ -161,7 +163,9 @@ main().catch((error: unknown) => {
     const port = (error as { port?: number }).port;
     console.error(`Port ${port ?? "?"} is already in use (another npm start?). Choose other ports with PORT (the app, 7071) and DEV_ENTRA_PORT, DEV_GRAPH_PORT, DEV_IDENTITY_PORT, DEV_DEMO_PORT (the stand-ins, 7443-7446).`);
   } else {
-    console.error(error instanceof ConfigError || error instanceof RemoteServerError ? `Configuration error: ${error.message}` : error);
+    // A setting, a remote server or an OpenAPI document the tools are generated from: the message names it; a stack would only hide it.
+    const named = error instanceof ConfigError || error instanceof RemoteServerError || (error as { code?: unknown } | undefined)?.code === "OPENAPI_DOCUMENT_REFUSED";
+    console.error(named ? `Configuration error: ${(error as Error).message}` : error);
   }
   process.exit(1);
 });

@@ -31,9 +31,24 @@ export const serverInfo = {
  * sign-in, and a tenant without that API refuses the sign-in (AADSTS500011).
  * Gate your own examples of an API that not every deployment has the same way.
  */
-const ordersApi = Boolean(process.env["ORDERS_API_URL"]?.trim());
+const ordersApiUrl = process.env["ORDERS_API_URL"]?.trim() || undefined;
+const ordersApi = ordersApiUrl !== undefined;
 
-export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, ...(ordersApi ? [listOrders] : [])];
+/**
+ * The same orders API's operations, generated from the OpenAPI document it
+ * publishes beside itself (`orders_listOrders`, `orders_createOrder`...),
+ * gated the same way. The document's host may be loopback, hence `privateHosts`.
+ */
+const ordersApiTools: readonly AnyTool[] =
+  ordersApiUrl === undefined
+    ? []
+    : await (await import("../lib/openapi/index.js")).openApiTools({
+        document: new URL("openapi.json", ordersApiUrl),
+        prefix: "orders_",
+        privateHosts: [new URL(ordersApiUrl).host],
+      });
+
+export const tools: readonly AnyTool[] = [echo, convertTemperature, whoami, graphMe, ...(ordersApi ? [listOrders] : []), ...ordersApiTools];
 
 /**
  * Downstream MCP servers whose tools are offered beside these, renamed

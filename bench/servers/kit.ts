@@ -16,19 +16,14 @@
  * resources/read and prompts/get benchmark, with the same `obo()` need in
  * the full case.
  */
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { z } from "zod";
-import { createEndpoints } from "../../functions/app.js";
-import { loadConfig } from "../../lib/config.js";
-import { createLocalHost } from "../../lib/host/server.js";
-import { consoleSink, createLogger } from "../../lib/log.js";
 import { DEMO_MCP_SCOPE_URI } from "../../dev/defaults.js";
-import { remoteServer, resolveRemoteServers } from "../../lib/gateway/index.js";
-import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type AnyTool, type Needs } from "../../lib/mcp/index.js";
-import { createSecretSource } from "../../lib/secrets/index.js";
+import { remoteServer } from "../../lib/gateway/index.js";
+import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type Needs } from "../../lib/mcp/index.js";
 import echo from "../../tools/echo.js";
-import { reportStartFailure, serveBenchChannel } from "../ipc.js";
+import { reportStartFailure } from "../ipc.js";
 import { BENCH_DOWNSTREAM_SCOPE, BENCH_PROMPT, BENCH_RESOURCE_URI, ECHO_MESSAGE } from "../protocol.js";
+import { serveKit } from "./serve-kit.js";
 
 /** The shipped echo tool with an On-Behalf-Of need: what an authenticated tool call costs the kit. */
 const echoWithObo = defineTool({
@@ -62,41 +57,12 @@ function benchItems(withObo: boolean): { resources: AnyResource[]; prompts: AnyP
 
 async function main(): Promise<void> {
   const mode = process.argv[2];
-  if (mode !== "none" && mode !== "full" && mode !== "gateway") throw new Error("usage: kit.js none|full|gateway");
+  if (mode !== "none" && mode !== "full" && mode !== "gateway") throw new Error("usage: kit.js none|full|gateway [items]");
   const env = mode === "none" ? { ...process.env, AUTH_MODE: "none" } : process.env;
-  // PORT makes PUBLIC_BASE_URL (and so the resource metadata URL) name the port the host listens on.
-  const port = await freePort();
-  const config = loadConfig({ LOG_LEVEL: "warn", ...env, PORT: String(port) });
-  const log = createLogger(config.logLevel, consoleSink);
-  const tools: AnyTool[] = [mode === "none" ? echo : echoWithObo];
   const demoUrl = env["BENCH_DEMO_MCP_URL"];
-  const declared = mode === "gateway" && demoUrl !== undefined ? [remoteServer({ name: "demo", url: demoUrl, scopes: [DEMO_MCP_SCOPE_URI] })] : [];
-  const remoteServers = await resolveRemoteServers(declared, { entra: config.entra, runningInAzure: config.runningInAzure });
+  const remoteServers = mode === "gateway" && demoUrl !== undefined ? [remoteServer({ name: "demo", url: demoUrl, scopes: [DEMO_MCP_SCOPE_URI] })] : [];
   const items = process.argv[3] === "items" ? benchItems(mode === "full") : {};
-  const host = createLocalHost({
-    endpoints: createEndpoints({ config, server: { name: "bench-kit", version: "1.0.0", tools, remoteServers, ...items }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),
-    // The local host's access line ("POST /mcp 200 1.2ms") is a development aid; the Functions host logs requests itself.
-    log: () => undefined,
-    invocationLog: (level, message) => {
-      if (level === "error" || level === "warning") console.error(message);
-    },
-  });
-  // As for the baseline: connections stay open while the benchmark drives the other cases.
-  host.server.keepAliveTimeout = 60_000;
-  await host.listen(port, "127.0.0.1");
-  serveBenchChannel(`http://127.0.0.1:${port}/mcp`);
-}
-
-/** A loopback port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createNetServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+  await serveKit("bench-kit", [mode === "none" ? echo : echoWithObo], env, { ...items, remoteServers });
 }
 
 main().catch(reportStartFailure);

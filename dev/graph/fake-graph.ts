@@ -1,6 +1,7 @@
 /**
  * A fake downstream API server standing in for Microsoft Graph (`GET
- * /v1.0/me`) and for a custom API of your own (`GET /api/orders`).
+ * /v1.0/me`) and for a custom API of your own (`/api/orders...`, which
+ * publishes its OpenAPI document at `/api/openapi.json`).
  *
  * It accepts only tokens the Entra stand-in issued for its audience, checked
  * the way the real services check them: signature by a published stand-in
@@ -18,6 +19,8 @@ import { FaultSwitches } from "../fault-switches.js";
 import { ensureDevTls } from "../tls.js";
 import { GRAPH_APP_ID, GRAPH_RESOURCE, type DevUser, type Directory } from "../entra/directory.js";
 import { TokenRejected, type VerifiedToken } from "../entra/jwt.js";
+import { ordersRoute, OrdersStore, type OrdersRoute } from "./orders-api.js";
+import { ordersOpenApiDocument } from "./orders-openapi.js";
 
 /** What the fake needs from the Entra stand-in (an `EntraStandIn` fits). */
 export interface TokenAuthority {
@@ -33,8 +36,10 @@ export interface OrdersApiOptions {
   readonly resource?: string;
   /** App role an app-only token needs instead (all users' orders); default "Orders.Read.All". */
   readonly appRole?: string;
-  /** Delegated scope the route requires; default "Orders.Read". */
+  /** Delegated scope reading orders requires; default "Orders.Read". */
   readonly scope?: string;
+  /** Delegated scope placing an order requires; default "Orders.Write". */
+  readonly writeScope?: string;
 }
 
 export interface FakeGraphOptions {
@@ -50,6 +55,8 @@ export interface FakeGraphOptions {
 export interface AcceptedCall {
   readonly at: number;
   readonly route: "me" | "orders";
+  /** The request's method and path (`POST /api/orders`). */
+  readonly request: string;
   readonly claims: Readonly<Record<string, unknown>>;
   readonly header: Readonly<Record<string, unknown>>;
   /** The W3C `traceparent` header the caller sent, if any (tests check trace propagation). */
@@ -109,6 +116,8 @@ export class FakeGraph {
   readonly #ordersResource: string;
   readonly #ordersScope: string;
   readonly #ordersAppRole: string;
+  readonly #ordersWriteScope: string;
+  readonly #orders = new OrdersStore();
   readonly #faults = new FaultSwitches<DownstreamFault, "me" | "orders">();
 
   /** @internal Use {@link startFakeGraph}. */
@@ -117,6 +126,7 @@ export class FakeGraph {
     this.#ordersResource = options.orders?.resource ?? "api://contoso-orders";
     this.#ordersScope = options.orders?.scope ?? "Orders.Read";
     this.#ordersAppRole = options.orders?.appRole ?? "Orders.Read.All";
+    this.#ordersWriteScope = options.orders?.writeScope ?? "Orders.Write";
     this.#listener = createLoopbackListener({
       handler: (request, response) => {
         this.#handle(request, response).catch((error: unknown) => {
@@ -145,6 +155,11 @@ export class FakeGraph {
   /** `<origin>/api/orders`. */
   get ordersUrl(): string {
     return `${this.origin}/api/orders`;
+  }
+
+  /** `<origin>/api/openapi.json`: the orders API's OpenAPI 3.1 document (no token needed). */
+  get ordersOpenApiUrl(): string {
+    return `${this.origin}/api/openapi.json`;
   }
 
   /** Makes matching calls fail or slow down. Returns a function that removes the switch. */
@@ -176,14 +191,19 @@ export class FakeGraph {
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", this.origin);
-    const route = url.pathname === "/v1.0/me" ? "me" : url.pathname === "/api/orders" ? "orders" : undefined;
     const requestId = randomUUID();
+    if (url.pathname === "/api/openapi.json" && request.method === "GET") {
+      sendJson(response, 200, ordersOpenApiDocument(this.#ordersResource));
+      return;
+    }
+    const orders = ordersRoute(request.method ?? "GET", url.pathname);
+    const route = url.pathname === "/v1.0/me" ? "me" : orders !== undefined ? "orders" : undefined;
     if (route === undefined) {
       sendJson(response, 404, graphError("Request_ResourceNotFound", `Resource not found for the segment '${url.pathname}'.`, requestId, request));
       return;
     }
-    if (request.method !== "GET") {
-      sendJson(response, 405, graphError("Request_BadRequest", "Only GET is supported by the fake.", requestId, request), { Allow: "GET" });
+    if (orders === "method_not_allowed" || (route === "me" && request.method !== "GET")) {
+      sendJson(response, 405, graphError("Request_BadRequest", `${request.method ?? ""} is not supported here by the fake.`, requestId, request), { Allow: url.pathname === "/api/orders" ? "GET, POST" : "GET" });
       return;
     }
     const faults = this.#faults.take(route);
@@ -206,11 +226,14 @@ export class FakeGraph {
     }
 
     try {
-      const { verified, user } = await (route === "me" ? this.#checkGraphToken(request) : this.#checkOrdersToken(request));
+      const ordersCall = orders as OrdersRoute | undefined;
+      const { verified, user } = await (ordersCall === undefined ? this.#checkGraphToken(request) : this.#checkOrdersToken(request, ordersCall.write ? this.#ordersWriteScope : this.#ordersScope));
       const traceparent = request.headers.traceparent;
-      this.accepted.push({ at: Date.now(), route, claims: verified.claims, header: verified.header, ...(typeof traceparent === "string" ? { traceparent } : {}) });
-      if (route === "me") sendJson(response, 200, meDocument(user!), { "request-id": requestId });
-      else sendJson(response, 200, user === undefined ? allOrdersDocument(this.#entra.directory.users()) : ordersDocument(user), { "request-id": requestId });
+      this.accepted.push({ at: Date.now(), route, request: `${request.method ?? "GET"} ${url.pathname}`, claims: verified.claims, header: verified.header, ...(typeof traceparent === "string" ? { traceparent } : {}) });
+      if (ordersCall === undefined) sendJson(response, 200, meDocument(user!), { "request-id": requestId });
+      else if (user !== undefined) await this.#orders.serve(ordersCall, request, response, url, user);
+      else if (ordersCall.operation === "listOrders") sendJson(response, 200, this.#orders.everyones(this.#entra.directory.users()), { "request-id": requestId });
+      else throw new Refusal(403, "insufficient_scope", "An application may only list orders; this operation acts for a user.", `Bearer error="insufficient_scope", error_description="a user's token is required"`);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       const token = bearer(request);
@@ -255,8 +278,8 @@ export class FakeGraph {
     return { verified, user };
   }
 
-  /** A delegated token with the scope (that user's orders), or an app-only one with the app role (everyone's: `user` undefined). */
-  async #checkOrdersToken(request: IncomingMessage): Promise<{ verified: VerifiedToken; user: DevUser | undefined }> {
+  /** A delegated token with `scope` (that user's orders), or an app-only one with the app role (everyone's: `user` undefined). */
+  async #checkOrdersToken(request: IncomingMessage, scope: string): Promise<{ verified: VerifiedToken; user: DevUser | undefined }> {
     const invalid = (message: string): Refusal => new Refusal(401, "invalid_token", message, `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"`);
     const verified = await this.#verify(request, invalid);
     const { claims } = verified;
@@ -274,8 +297,8 @@ export class FakeGraph {
       return { verified, user: undefined };
     }
     const scopes = typeof claims.scp === "string" ? claims.scp.split(" ") : [];
-    if (!scopes.includes(this.#ordersScope)) {
-      throw new Refusal(403, "insufficient_scope", `The token lacks the scope ${this.#ordersScope}.`, `Bearer error="insufficient_scope", scope="${this.#ordersScope}"`);
+    if (!scopes.includes(scope)) {
+      throw new Refusal(403, "insufficient_scope", `The token lacks the scope ${scope}.`, `Bearer error="insufficient_scope", scope="${scope}"`);
     }
     const user = this.#entra.directory.user(String(claims.oid), tid);
     if (user === undefined) throw invalid("The token's user is unknown.");
@@ -318,21 +341,6 @@ function meDocument(user: DevUser): Record<string, unknown> {
     userPrincipalName: user.upn,
     id: user.oid,
   };
-}
-
-function ordersDocument(user: DevUser): Record<string, unknown> {
-  return {
-    owner: { oid: user.oid, name: user.displayName },
-    value: [
-      { id: "1001", item: "Espresso beans, 1 kg", status: "shipped", owner: user.oid },
-      { id: "1002", item: "Milk frother", status: "processing", owner: user.oid },
-    ],
-  };
-}
-
-/** Every dev user's orders, for an application with the app role. */
-function allOrdersDocument(users: readonly DevUser[]): Record<string, unknown> {
-  return { owner: { application: true }, value: users.flatMap((user) => (ordersDocument(user)["value"] as unknown[]).map((order) => ({ ...(order as object), id: `${user.alias}-${(order as { id: string }).id}` }))) };
 }
 
 /**

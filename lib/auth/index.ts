@@ -31,6 +31,8 @@ export interface Auth {
   readonly services?: NeedServices;
   /** Which app-only callers may call which tools. */
   readonly appCallers?: AppCallerPolicy;
+  /** Where tools' `secret(name)` needs read from, whatever the mode. */
+  readonly secrets: SecretSource;
 }
 
 /** What the server serves, as far as authentication needs to know. */
@@ -43,7 +45,7 @@ export interface ServedAuthorization {
 
 /** Builds the authentication pieces the settings call for. */
 export function createAuth(config: KitConfig, log: Logger, secrets: SecretSource, served: ServedAuthorization = {}): Auth {
-  if (config.authMode === "none" || config.entra === undefined || config.credential === undefined) return { mode: "none" };
+  if (config.authMode === "none" || config.entra === undefined || config.credential === undefined) return { mode: "none", secrets };
   const authority = new EntraAuthority(config.entra);
   const keys = new SigningKeys({ jwksUri: authority.jwksUri, cooldownMs: config.entra.jwksCooldownMs, log });
   const validator = new AccessTokenValidator({ settings: config.entra, authority, keys });
@@ -56,7 +58,7 @@ export function createAuth(config: KitConfig, log: Logger, secrets: SecretSource
   });
   const services = createOboServices({ settings: config.entra, authority, tokens, credential, cache, log });
   const appCallers = new AppCallerPolicy(config.entra.appCallers, served.roles ?? []);
-  return { mode: config.authMode, resource, gate: createGate(resource, validator, appCallers), authority, tokens, services, appCallers };
+  return { mode: config.authMode, resource, gate: createGate(resource, validator, appCallers), authority, tokens, services, appCallers, secrets };
 }
 
 /** The credential the settings choose (see lib/entra/app-credential.ts for the order of preference). */

@@ -81,7 +81,7 @@ export async function invoke<T, I = undefined>(
       invocation.timeoutMs,
       () => new ToolError(`${invocation.kind} ${invocation.name} did not finish within ${durationText(invocation.timeoutMs)} and was stopped.`),
       async (signal) => {
-        const needs = await resolveNeeds(invocation.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services });
+        const needs = await resolveNeeds(invocation.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services, ...(auth.secrets === undefined ? {} : { secrets: auth.secrets }) });
         return handler({ ...needs, log, signal }, input);
       },
       ctx.mcpReq.signal,

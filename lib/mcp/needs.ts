@@ -9,6 +9,7 @@ import { isAppOnly } from "../auth/caller.js";
 import type { AuthMode } from "../config.js";
 import type { ValidatedToken } from "../entra/access-token.js";
 import type { Logger } from "../log.js";
+import type { SecretSource } from "../secrets/source.js";
 
 /** What a need is resolved from: the request's validated token and its surroundings. */
 export interface NeedContext {
@@ -19,6 +20,8 @@ export interface NeedContext {
   readonly signal: AbortSignal;
   /** What needs beyond the token draw on; absent when the server runs without sign-in. */
   readonly services: NeedServices | undefined;
+  /** Where `secret(name)` needs read from (Key Vault or the environment); absent only where no source was given. */
+  readonly secrets?: SecretSource;
 }
 
 /**

@@ -9,9 +9,14 @@
  * dispatch) a JSON Schema conversion: together about a fifth of a bare
  * request's CPU time (bench/README.md). Here the schemas are built once, and the
  * schema handed to the SDK converts to JSON Schema once per target.
+ *
+ * A tool may give a JSON Schema instead of a zod shape (lib/mcp/json-schema.ts);
+ * both end up as the same two things: a Standard Schema for the SDK and a
+ * result check for the kit.
  */
 import type { StandardSchemaWithJSON } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { isJsonSchema, jsonSchemaValidation, type SchemaCheck } from "./json-schema.js";
 import type { AnyTool } from "./tool.js";
 
 /** The schemas of one tool. */
@@ -20,8 +25,8 @@ export interface ToolSchemas {
   readonly input: StandardSchemaWithJSON;
   /** What `tools/list` advertises as the output schema. */
   readonly output: StandardSchemaWithJSON | undefined;
-  /** The kit checks results against this itself (see server.ts). */
-  readonly outputObject: z.ZodObject | undefined;
+  /** The kit checks results against the output schema itself (see server.ts); absent without one. */
+  readonly checkOutput: ((value: unknown) => SchemaCheck) | undefined;
 }
 
 type ConversionOptions = Parameters<StandardSchemaWithJSON["~standard"]["jsonSchema"]["input"]>[0];
@@ -33,15 +38,23 @@ const built = new WeakMap<AnyTool, ToolSchemas>();
 export function schemasOf(tool: AnyTool): ToolSchemas {
   let schemas = built.get(tool);
   if (schemas === undefined) {
-    const outputObject = tool.output === undefined ? undefined : z.object(tool.output);
-    schemas = {
-      input: withConvertedOnce(z.object(tool.input)),
-      output: outputObject === undefined ? undefined : withConvertedOnce(outputObject),
-      outputObject,
-    };
+    const output = tool.output === undefined ? undefined : schemaOf(tool.output);
+    schemas = { input: schemaOf(tool.input).standard, output: output?.standard, checkOutput: output?.check };
     built.set(tool, schemas);
   }
   return schemas;
+}
+
+function schemaOf(spec: AnyTool["input"]): { standard: StandardSchemaWithJSON; check(value: unknown): SchemaCheck } {
+  if (isJsonSchema(spec)) return jsonSchemaValidation(spec.schema);
+  const object = z.object(spec);
+  return {
+    standard: withConvertedOnce(object),
+    check(value) {
+      const checked = object.safeParse(value);
+      return checked.success ? { ok: true, value: checked.data } : { ok: false, problem: z.prettifyError(checked.error) };
+    },
+  };
 }
 
 /**

@@ -16,7 +16,6 @@ import {
   type ServerContext,
   type ServerOptions,
 } from "@modelcontextprotocol/server";
-import { z } from "zod";
 import { withDeadline } from "../abort.js";
 import type { AuthMode } from "../config.js";
 import type { AppCallerPolicy } from "../auth/app-callers.js";
@@ -33,6 +32,7 @@ import { NeedError, resolveNeeds, SignInRequiredError, StepUpRequiredError, type
 import type { AnyPrompt } from "./prompt.js";
 import { listedFor } from "./requirements.js";
 import type { AnyResource } from "./resource.js";
+import type { SecretSource } from "../secrets/source.js";
 import { schemasOf } from "./schemas.js";
 import { ToolDefinitionError, ToolError, type AnyTool, type ToolContext, type ToolRequirements, type UnstructuredReturn } from "./tool.js";
 
@@ -108,6 +108,8 @@ export interface ServerAuth {
   readonly services?: NeedServices;
   /** Present unless the mode is none: which app-only callers may call which tools. */
   readonly appCallers?: AppCallerPolicy;
+  /** What `secret(name)` needs read (Key Vault or the environment), whatever the mode. */
+  readonly secrets?: SecretSource;
 }
 
 /** How long a tool may run unless it says otherwise. */
@@ -198,7 +200,7 @@ function staticCapabilities(definition: McpServerDefinition): ServerCapabilities
 
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
   const schemas = schemasOf(tool);
-  const outputSchema = schemas.outputObject;
+  const checkOutput = schemas.checkOutput;
   const declared = declarationOf(tool);
   const scopeChallenge = auth.resource === undefined ? undefined : toolChallenge(tool, auth.resource, auth.appCallers, declared);
   const requiredRoles = auth.resource === undefined ? [] : (tool.requires?.roles ?? []);
@@ -228,18 +230,16 @@ function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, enviro
             const missingRoles = missingRolesError(requiredRoles, validatedTokenOf(ctx.http?.authInfo));
             if (missingRoles !== undefined) throw missingRoles;
             const base = toolContext(log, ctx, signal);
-            const needs = await resolveNeeds(tool.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services });
+            const needs = await resolveNeeds(tool.needs ?? {}, { token, authMode: auth.mode, log, signal, services: auth.services, ...(auth.secrets === undefined ? {} : { secrets: auth.secrets }) });
             return tool.run(args as Record<string, unknown>, { ...needs, ...base });
           },
           ctx.mcpReq.signal,
         );
-        const checked = outputSchema?.safeParse(value);
-        if (checked?.success === false) {
-          return failure(log, tool.name, new Error(`output does not match the declared output schema: ${z.prettifyError(checked.error)}`));
-        }
+        const checked = checkOutput?.(value);
+        if (checked?.ok === false) return failure(log, tool.name, new Error(`output does not match the declared output schema: ${checked.problem}`));
         log.info("tool.called", { outcome: "ok" });
         if (checked === undefined) return unstructuredResult(value as UnstructuredReturn);
-        return { content: [{ type: "text", text: JSON.stringify(checked.data) }], structuredContent: checked.data };
+        return { content: [{ type: "text", text: JSON.stringify(checked.value) }], structuredContent: checked.value };
       } catch (error) {
         return toolFailure(environment, log, tool.name, error, declared);
       }

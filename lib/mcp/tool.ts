@@ -1,8 +1,9 @@
 /**
  * The tool definition API: what a tool author writes in `tools/`.
  *
- * A tool declares its name, description, input (a zod shape), optionally its
- * structured output (a zod shape) and annotations, and a `run` function. The
+ * A tool declares its name, description, input (a zod shape, or a JSON Schema
+ * given with `jsonSchema()`), optionally its structured output (likewise) and
+ * annotations, and a `run` function. The
  * kit validates input before `run` and output after it, and turns failures into
  * `isError` results with a clear message: a {@link ToolError}'s message is shown
  * as is, anything else is logged in full and shown as a short message with a
@@ -12,14 +13,21 @@ import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/serv
 import type { z } from "zod";
 import type { Logger } from "../log.js";
 import type { AppResource } from "./apps.js";
+import { isJsonSchema, type JsonSchema } from "./json-schema.js";
 import type { Needs, ResolvedNeeds } from "./needs.js";
 import { requirementsProblem, type Requirements } from "./requirements.js";
 
 /** A zod object shape: `{ city: z.string(), days: z.number().int() }`. */
 export type Shape = Record<string, z.ZodType>;
 
-/** The value `run` receives for an input shape. */
-export type InputOf<S extends Shape> = z.infer<z.ZodObject<S>>;
+/** A tool's input or output: a zod shape, or a JSON Schema given with `jsonSchema({...})`. */
+export type SchemaSpec = Shape | JsonSchema;
+
+/** The value `run` receives for an input shape (a plain object for a JSON Schema). */
+export type InputOf<S extends SchemaSpec> = S extends JsonSchema ? Record<string, unknown> : S extends Shape ? z.infer<z.ZodObject<S>> : never;
+
+/** What `run` returns for an output shape. */
+type OutputOf<O extends SchemaSpec | undefined> = O extends JsonSchema ? Record<string, unknown> : O extends Shape ? z.infer<z.ZodObject<O>> : UnstructuredReturn;
 
 /** What every tool receives besides its arguments. */
 export interface ToolContext {
@@ -48,16 +56,16 @@ export type ToolRequirements = Requirements;
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- "no needs" is the empty object type.
 type NoNeeds = {};
 
-export interface ToolSpec<I extends Shape, O extends Shape | undefined, N extends Needs = NoNeeds> {
+export interface ToolSpec<I extends SchemaSpec, O extends SchemaSpec | undefined, N extends Needs = NoNeeds> {
   /** Unique name clients call the tool by: 1-128 of `A-Z a-z 0-9 _ - .`. */
   readonly name: string;
   /** Short human-readable name for clients' UIs. */
   readonly title?: string;
   /** What the tool does, written for the model that decides when to call it. */
   readonly description: string;
-  /** The arguments, as a zod shape. Use `{}` for none. Invalid input never reaches `run`. */
+  /** The arguments, as a zod shape (or `jsonSchema({...})`). Use `{}` for none. Invalid input never reaches `run`. */
   readonly input: I;
-  /** The structured result, as a zod shape. When set, `run` returns that object and clients get it as `structuredContent`. */
+  /** The structured result, as a zod shape (or `jsonSchema({...})`). When set, `run` returns that object and clients get it as `structuredContent`. */
   readonly output?: O;
   /** Hints for clients: read-only, destructive, idempotent, open-world. */
   readonly annotations?: ToolAnnotations;
@@ -82,11 +90,11 @@ export interface ToolSpec<I extends Shape, O extends Shape | undefined, N extend
    */
   readonly timeoutMs?: number;
   /** Does the work. Throw a {@link ToolError} for failures the user should read. */
-  run(args: InputOf<I>, context: ToolContext & ResolvedNeeds<N>): Promise<O extends Shape ? z.infer<z.ZodObject<O>> : UnstructuredReturn>;
+  run(args: InputOf<I>, context: ToolContext & ResolvedNeeds<N>): Promise<OutputOf<O>>;
 }
 
 /** A tool as the kit holds it: the spec, checked. */
-export interface Tool<I extends Shape = Shape, O extends Shape | undefined = Shape | undefined, N extends Needs = NoNeeds> extends ToolSpec<I, O, N> {
+export interface Tool<I extends SchemaSpec = Shape, O extends SchemaSpec | undefined = Shape | undefined, N extends Needs = NoNeeds> extends ToolSpec<I, O, N> {
   readonly kind: "mcp-functions-kit/tool";
 }
 
@@ -130,7 +138,7 @@ const RESERVED_CONTEXT_FIELDS: ReadonlySet<string> = new Set(["log", "signal", "
  * });
  * @throws ToolDefinitionError when the name or description is unusable.
  */
-export function defineTool<I extends Shape, O extends Shape | undefined = undefined, N extends Needs = NoNeeds>(spec: ToolSpec<I, O, N>): Tool<I, O, N> {
+export function defineTool<I extends SchemaSpec, O extends SchemaSpec | undefined = undefined, N extends Needs = NoNeeds>(spec: ToolSpec<I, O, N>): Tool<I, O, N> {
   if (!TOOL_NAME.test(spec.name)) {
     throw new ToolDefinitionError(spec.name, "name must be 1-128 characters of A-Z a-z 0-9 _ - .");
   }
@@ -139,6 +147,10 @@ export function defineTool<I extends Shape, O extends Shape | undefined = undefi
   }
   if (spec.timeoutMs !== undefined && !(Number.isInteger(spec.timeoutMs) && spec.timeoutMs > 0 && spec.timeoutMs <= 225_000)) {
     throw new ToolDefinitionError(spec.name, "timeoutMs must be a whole number of milliseconds between 1 and 225000");
+  }
+  for (const [which, schema] of [["input", spec.input], ["output", spec.output]] as const) {
+    // MCP requires both schemas to describe an object (the arguments, structuredContent).
+    if (isJsonSchema(schema) && schema.schema["type"] !== "object") throw new ToolDefinitionError(spec.name, `the ${which} JSON Schema must have "type": "object"`);
   }
   for (const field of Object.keys(spec.needs ?? {})) {
     if (RESERVED_CONTEXT_FIELDS.has(field)) {

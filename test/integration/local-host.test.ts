@@ -158,6 +158,11 @@ describe("npm start", () => {
       assert.equal(proxied.isError, false, proxied.text);
       assert.equal(proxied.structured?.["oid"], "a11ce000-0000-4000-8000-000000000001");
       assert.equal(proxied.structured?.["aud"], "de30de30-0000-4000-8000-0000000000d3");
+      // Beside it, the tools generated from the orders API's own OpenAPI document.
+      assert.match(output, /Tools +.*list_orders, orders_listOrders, orders_createOrder, orders_getOrder, orders_getOrderInvoice/);
+      const order = await callTool(mcpUrl, token, "orders_getOrder", { orderId: "1001" });
+      assert.equal(order.isError, false, order.text);
+      assert.equal(order.structured?.["item"], "Espresso beans, 1 kg");
     } finally {
       start.child.kill("SIGTERM");
     }
@@ -223,6 +228,9 @@ describe("npm start", () => {
     try {
       await start.ready();
       assert.match(start.output(), new RegExp(`MCP endpoint +http://localhost:${port}/mcp`));
+      // No stand-ins, no ORDERS_API_URL: no tools generated for the fictional orders API.
+      assert.match(start.output(), /Tools +echo, /);
+      assert.doesNotMatch(start.output(), /orders_/);
       const response = await fetch(`http://localhost:${port}/mcp`, { method: "GET" });
       assert.equal(response.status, 405);
     } finally {

@@ -106,6 +106,32 @@ describe("benchmark report", () => {
     assert.ok(!svg.includes("NaN"));
     assert.equal((svg.match(/<text /g) ?? []).length, (svg.match(/<\/text>/g) ?? []).length);
     assert.doesNotMatch(markdown, /resources\/read and prompts\/get/, "no section for a part that did not run");
+    assert.doesNotMatch(markdown, /Tools from OpenAPI/, "no section for a part that did not run");
+
+    const generation = (tools: number, generateMs: number) => ({ runs: 3, tools, medianImportMs: 200, medianGenerateMs: generateMs, medianGenerateCpuMs: generateMs / 2, vsAppImport: generateMs / 200 });
+    const withOpenApi = renderMarkdown({
+      ...report,
+      openapi: {
+        generation: { none: generation(0, 0), subset: generation(20, 300), "subset-unvalidated": generation(20, 100), full: generation(1223, 4000) },
+        calls: {
+          rounds: 4,
+          callsPerSlice: 50,
+          handP50Ms: 1,
+          generatedP50Ms: 1.1,
+          handCpuMsPerCall: 0.8,
+          generatedCpuMsPerCall: 0.9,
+          p50Ratio: 1.1,
+          cpuRatio: 1.125,
+          withGithub: { tools: 1225, handP50Ms: 40, handCpuMsPerCall: 38, p50Ratio: 40, cpuRatio: 47.5 },
+        },
+      },
+    });
+    assert.match(withOpenApi, /## Tools from OpenAPI/);
+    assert.match(withOpenApi, /\| a subset \(20 operations\) \| 300\.0 \| 150\.0 \| 1\.50× \|/);
+    assert.match(withOpenApi, /\| all \(1223 operations\) \| 4000\.0 \| 2000\.0 \| 20\.00× \|/);
+    assert.match(withOpenApi, /\| the same subset, `validate: false` \| 100\.0 \| 50\.0 \| 0\.50× \|/);
+    assert.match(withOpenApi, /\| generated ÷ hand-written \(median of rounds\) \| 1\.10× \| 1\.13× \|/);
+    assert.match(withOpenApi, /\| ÷ the same tool with 2 tools served \(median of rounds\) \| 40\.00× \| 47\.50× \|/);
   });
 
   it("adds a table for resources/read and prompts/get, each against its own baseline", () => {

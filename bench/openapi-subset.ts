@@ -1,0 +1,23 @@
+/** The twenty GitHub operations the benchmark's subset exposes: what a team might pick from GitHub's 1,200. */
+export const GITHUB_SUBSET: readonly string[] = [
+  "repos/get",
+  "repos/list-for-user",
+  "repos/list-for-org",
+  "repos/get-content",
+  "repos/list-commits",
+  "repos/get-commit",
+  "repos/list-branches",
+  "repos/list-releases",
+  "issues/list-for-repo",
+  "issues/get",
+  "issues/create",
+  "issues/create-comment",
+  "issues/list-comments",
+  "pulls/list",
+  "pulls/get",
+  "pulls/create",
+  "pulls/list-files",
+  "users/get-by-username",
+  "users/get-authenticated",
+  "search/repos",
+];

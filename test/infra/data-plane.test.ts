@@ -89,7 +89,7 @@ describe("infra: storage, Key Vault and monitoring", function () {
     assert.match(String(at(insights.properties, "WorkspaceResourceId")), new RegExp(`/workspaces/${String(workspace.name)}$`));
   });
 
-  it("assigns exactly these roles, by role-definition GUID, with the default parameters", async () => {
+  it("assigns exactly these roles, by role-definition GUID, with the default parameters (the shared cache and refresh-token ledger on Table Storage)", async () => {
     assert.deepEqual(
       roleAssignments(await main()),
       [
@@ -97,8 +97,14 @@ describe("infra: storage, Key Vault and monitoring", function () {
         ["key-vault", "Microsoft.KeyVault/vaults", ROLE.keyVaultSecretsUser, RUNTIME, "ServicePrincipal"],
         ["monitoring", "Microsoft.Insights/components", ROLE.monitoringMetricsPublisher, RUNTIME, "ServicePrincipal"],
         ["storage", "Microsoft.Storage/storageAccounts", ROLE.storageBlobDataOwner, RUNTIME, "ServicePrincipal"],
+        ["storage", "Microsoft.Storage/storageAccounts", ROLE.storageTableDataContributor, DEPLOYER_ID, "User"],
+        ["storage", "Microsoft.Storage/storageAccounts", ROLE.storageTableDataContributor, RUNTIME, "ServicePrincipal"],
       ].sort(),
     );
+  });
+
+  it("assigns no Table role with OBO_CACHE=memory", async () => {
+    assert.ok(!roleAssignments(await main({ oboCache: "memory" })).some((r) => r[2] === ROLE.storageTableDataContributor));
   });
 
   it("adds Storage Table Data Contributor for the runtime and the developer when the shared cache is table", async () => {

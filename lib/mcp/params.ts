@@ -33,6 +33,18 @@ const RULES: ReadonlyMap<string, Readonly<Record<string, FieldRule>>> = new Map<
   ["logging/setLevel", { level: { type: "string", required: true } }],
 ]);
 
+/**
+ * Methods the 2026-07-28 revision removed: a modern request for one is the
+ * SDK's to answer (404, -32601 method not found), whatever its params.
+ */
+const REMOVED_IN_2026: ReadonlySet<string> = new Set(["logging/setLevel"]);
+
+/** Whether a request carries the 2026-07-28 `_meta` envelope (its protocol version inside). */
+function isModernRequest(params: unknown): boolean {
+  const meta = isObject(params) ? (params as Record<string, unknown>)["_meta"] : undefined;
+  return isObject(meta) && "io.modelcontextprotocol/protocolVersion" in (meta as Record<string, unknown>);
+}
+
 /** A request refused for the type of one of its params. */
 export interface InvalidParams {
   /** The request's id, for the error response. */
@@ -56,7 +68,7 @@ export function invalidParamsIn(message: unknown): InvalidParams | undefined {
     const { id, method, params } = item as { id?: unknown; method?: unknown; params?: unknown };
     if ((typeof id !== "string" && typeof id !== "number") || typeof method !== "string") continue;
     const rules = RULES.get(method);
-    if (rules === undefined) continue;
+    if (rules === undefined || (REMOVED_IN_2026.has(method) && isModernRequest(params))) continue;
     const problem = paramsProblem(params, rules);
     if (problem !== undefined) return { id, message: `Invalid params for ${method}: ${problem}.` };
   }

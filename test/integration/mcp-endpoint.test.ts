@@ -194,6 +194,16 @@ describe("/mcp endpoint", () => {
       }
     }
 
+    it("leaves a method 2026-07-28 removed to the SDK (404, -32601 method not found), whatever its params; 2025-era clients still get -32602", async () => {
+      const modern = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 3, method: "logging/setLevel", params: { _meta: MODERN_META } }), { ...MODERN_HEADERS, "mcp-method": "logging/setLevel" });
+      assert.equal(modern.status, 404);
+      assert.equal(((await modern.json()) as { error?: { code: number } }).error?.code, -32601);
+      const legacy = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 4, method: "logging/setLevel", params: { level: 5 } }), { "mcp-protocol-version": "2025-11-25" });
+      const answer = (await legacy.json()) as { error?: { code: number; message: string } };
+      assert.equal(answer.error?.code, -32602, JSON.stringify(answer));
+      assert.match(answer.error?.message ?? "", /^Invalid params for logging\/setLevel: level must be a string\.$/);
+    });
+
     it("still hands a string cursor to the SDK, and answers notifications with nothing to refuse", async () => {
       const listed = await post(kit.mcpUrl, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { cursor: "page-2", _meta: MODERN_META } }), MODERN_HEADERS);
       const body = (await listed.json()) as { result?: unknown; error?: { code: number } };

@@ -13,6 +13,7 @@ import { jsonResponse, type WebHandler } from "../http.js";
 import { createLogger, type Logger, type LogSink } from "../log.js";
 import { SecretUnavailableError } from "../secrets/source.js";
 import { inTraceContext } from "../telemetry/index.js";
+import { WEB_REQUEST } from "./web-request.js";
 
 /**
  * Wraps a web handler as an Azure Functions HTTP handler.
@@ -57,6 +58,9 @@ function failureResponse(error: unknown, log: Logger, request: HttpRequest, refe
  * takes `request.signal` stops with the client.
  */
 export function toWebRequest(request: HttpRequest): Request {
+  // The local host's requests are web Requests already (lib/host/request.ts); the worker gives no access to its own.
+  const native = (request as HttpRequest & { readonly [WEB_REQUEST]?: unknown })[WEB_REQUEST];
+  if (native instanceof Request) return native;
   const hasBody = request.method !== "GET" && request.method !== "HEAD" && request.body !== null;
   const signal = (request as HttpRequest & { readonly signal?: unknown }).signal;
   return new Request(request.url, {
@@ -75,9 +79,10 @@ export function toWebRequest(request: HttpRequest): Request {
  * the first, while `cookies` are serialized one header each.
  */
 export function toResponseInit(response: Response): HttpResponseInit {
-  const headers = new Headers(response.headers);
-  const setCookies = headers.getSetCookie();
-  headers.delete("set-cookie");
+  const setCookies = response.headers.getSetCookie();
+  // Copied only to take the cookies out: the worker copies the headers into its own response anyway.
+  const headers = setCookies.length === 0 ? response.headers : new Headers(response.headers);
+  if (setCookies.length > 0) headers.delete("set-cookie");
   return {
     status: response.status,
     headers,

@@ -89,8 +89,7 @@ export class AccessTokenValidator {
    * @throws SigningKeysUnavailableError when the keys cannot be fetched at all (503).
    */
   async validate(token: string): Promise<ValidatedToken> {
-    const keysVersion = this.options.keys.version;
-    const remembered = this.validatedTokens.get(token, keysVersion);
+    const remembered = this.validatedTokens.get(token, this.options.keys.version);
     if (remembered !== undefined) return markCachedValidation(remembered);
     const { decodeJwt, decodeProtectedHeader, errors, jwtVerify } = await loadJose();
     let header: ReturnType<typeof decodeProtectedHeader>;
@@ -120,8 +119,17 @@ export class AccessTokenValidator {
     if (!this.options.authority.allowsTenant(tid)) throw new InvalidTokenError("The token's tenant is not allowed to use this server.");
 
     let payload: JWTPayload;
+    // The key set the signature was checked against: read when the key is resolved, as resolving it may
+    // fetch a new set (the first token of an instance always does). Read before, it would file the first
+    // validation under the set before the fetch, and the next request would check the same token in full.
+    let keysVersion = this.options.keys.version;
+    const keyFor: typeof this.options.keys.getKey = async (protectedHeader, flattened) => {
+      const key = await this.options.keys.getKey(protectedHeader, flattened);
+      keysVersion = this.options.keys.version;
+      return key;
+    };
     try {
-      ({ payload } = await jwtVerify(token, this.options.keys.getKey, {
+      ({ payload } = await jwtVerify(token, keyFor, {
         algorithms: ["RS256"],
         issuer: this.options.authority.issuerFor(tid),
         audience: this.audiences,
@@ -146,8 +154,7 @@ export class AccessTokenValidator {
       clientId: typeof payload["azp"] === "string" ? payload["azp"] : typeof payload["appid"] === "string" ? payload["appid"] : undefined,
       expiresAt: payload.exp!,
     };
-    this.validatedTokens.remember(validated, keysVersion, CLOCK_SKEW_SECONDS);
-    return validated;
+    return this.validatedTokens.remember(validated, keysVersion, CLOCK_SKEW_SECONDS);
   }
 }
 

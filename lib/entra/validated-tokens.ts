@@ -17,8 +17,9 @@
  *   in full again every few minutes.
  * - A change of the signing key set (a refetch) forgets everything: a key
  *   Entra stopped publishing stops validating tokens at once.
- * - Each caller gets its own copy, so a tool that changes its claims
- *   changes nothing for the next request.
+ * - What is remembered is deeply frozen, and every caller gets that same
+ *   object: a tool cannot change the claims the next request sees (it
+ *   throws, ESM being strict), and no request pays for a copy.
  * - Bounded in entries and bytes; the least recently used go first.
  */
 import { BoundedLru } from "../cache/lru.js";
@@ -61,7 +62,7 @@ export class ValidatedTokenCache {
     this.#entries = new BoundedLru({ maxEntries: options.maxEntries ?? 2000, maxBytes: options.maxBytes ?? 16 * 1024 * 1024, now: this.#now });
   }
 
-  /** A copy of the remembered validation of exactly `token`, if it is still good under key set `keysVersion`. */
+  /** The remembered (frozen) validation of exactly `token`, if it is still good under key set `keysVersion`. */
   get(token: string, keysVersion: number): ValidatedToken | undefined {
     const entry = this.#entries.get(token);
     if (entry === undefined) return undefined;
@@ -69,14 +70,19 @@ export class ValidatedTokenCache {
       this.#entries.delete(token);
       return undefined;
     }
-    return copyOf(entry.token);
+    return entry.token;
   }
 
-  /** Remembers a token that has just passed every check against key set `keysVersion`. */
-  remember(token: ValidatedToken, keysVersion: number, clockSkewSeconds: number): void {
+  /**
+   * Remembers a token that has just passed every check against key set
+   * `keysVersion`; returns the frozen validation that later lookups return.
+   */
+  remember(token: ValidatedToken, keysVersion: number, clockSkewSeconds: number): ValidatedToken {
     const until = Math.min((token.expiresAt + clockSkewSeconds) * 1000, this.#now() + this.#maxAgeMs);
+    const frozen = frozenCopyOf(token);
     // Claims of a few kilobytes at most, kept once as parsed values and once as the token text.
-    this.#entries.set(token.token, { token: copyOf(token), keysVersion }, token.token.length * 2 + 512, until);
+    this.#entries.set(token.token, { token: frozen, keysVersion }, token.token.length * 2 + 512, until);
+    return frozen;
   }
 
   /** Tokens remembered right now (expired ones may still count until they are looked up or swept). */
@@ -85,14 +91,15 @@ export class ValidatedTokenCache {
   }
 }
 
-function copyOf(token: ValidatedToken): ValidatedToken {
-  return { ...token, claims: copyJson(token.claims) as Record<string, unknown>, scopes: [...token.scopes], roles: [...token.roles] };
+/** A deeply frozen copy: the caller's own object (and what jose parsed) stays as it was. */
+function frozenCopyOf(token: ValidatedToken): ValidatedToken {
+  return Object.freeze({ ...token, claims: frozenJson(token.claims) as Record<string, unknown>, scopes: Object.freeze([...token.scopes]), roles: Object.freeze([...token.roles]) });
 }
 
-/** A deep copy of a JSON value (claims are parsed JSON); several times cheaper than structuredClone for a token's claims. */
-function copyJson(value: unknown): unknown {
+/** A deeply frozen copy of a JSON value (claims are parsed JSON). */
+function frozenJson(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) return value.map(copyJson);
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenJson));
   // fromEntries defines properties, so a claim named "__proto__" stays a claim.
-  return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, copyJson(item)]));
+  return Object.freeze(Object.fromEntries(Object.entries(value).map(([name, item]) => [name, frozenJson(item)])));
 }

@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { HttpRequest, HttpRequestParams, HttpRequestUser } from "@azure/functions";
+import { WEB_REQUEST } from "../adapter/web-request.js";
 import type { RequestBody } from "./request-body.js";
 
 /** An `HttpRequest` backed by a web `Request`. */
@@ -17,11 +18,13 @@ export class StreamingHttpRequest implements HttpRequest {
   /** App Service authentication is not emulated; the kit does its own. */
   readonly user: HttpRequestUser | null = null;
 
+  /** `url` is the request's URL already parsed (the host has it), so that it is not parsed twice. */
   constructor(
     private readonly native: Request,
     readonly params: HttpRequestParams,
+    url: URL = new URL(native.url),
   ) {
-    this.query = new URL(native.url).searchParams;
+    this.query = url.searchParams;
   }
 
   get method(): string {
@@ -42,6 +45,10 @@ export class StreamingHttpRequest implements HttpRequest {
   /** Aborted when the client disconnects before the response is written (beyond `HttpRequest`: the adapter reads it when present). */
   get signal(): AbortSignal {
     return this.native.signal;
+  }
+  /** The web `Request` itself, which the adapter hands to the handler as it is (lib/adapter). */
+  get [WEB_REQUEST](): Request {
+    return this.native;
   }
   readonly arrayBuffer = (): Promise<ArrayBuffer> => this.native.arrayBuffer();
   readonly blob = (): ReturnType<HttpRequest["blob"]> => this.native.blob() as ReturnType<HttpRequest["blob"]>;

@@ -184,7 +184,7 @@ async function serve(
     if (!outgoing.writableFinished) aborted.abort();
   });
   const body = mayHaveBody(incoming) ? new RequestBody(incoming) : undefined;
-  const request = new StreamingHttpRequest(toNativeRequest(incoming, url, aborted.signal, body), matched.params);
+  const request = new StreamingHttpRequest(toNativeRequest(incoming, url, aborted.signal, body), matched.params, url);
   const invocation = new InvocationContext({
     invocationId: randomUUID(),
     functionName: matched.route.endpoint.name,

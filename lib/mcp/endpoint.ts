@@ -2,7 +2,8 @@
  * The `/mcp` endpoint: HTTP checks in front of the MCP SDK's stateless handler.
  *
  * The SDK's `createMcpHandler` serves the 2026-07-28 protocol and, through its
- * stateless legacy fallback, 2025-era clients. It deliberately checks no
+ * stateless legacy fallback, 2025-era clients; a 2025-era request that asks
+ * for no progress is answered as one JSON body instead (legacy-json.ts). It deliberately checks no
  * tokens, Origin or Host, so this module does, in this order: Host and Origin
  * (DNS-rebinding protection), the bearer token (when sign-in is on), method,
  * media type, body size, JSON syntax, refused methods, parameter types. Only then does the
@@ -17,6 +18,7 @@ import type { Logger } from "../log.js";
 import { AuthorizationChallenges } from "./challenges.js";
 import { traceMcpMessage, traceMcpRequests } from "../telemetry/index.js";
 import { invalidParamsIn } from "./params.js";
+import { createLegacyJsonHandler } from "./legacy-json.js";
 import { Gateway } from "../gateway/gateway.js";
 import { LIST_METHODS } from "./catalog.js";
 import { buildServer, checkDefinition, type McpServerDefinition, type ServerAuth, type ToolCallEnvironment } from "./server.js";
@@ -69,8 +71,10 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   const environments = new WeakMap<Request, ToolCallEnvironment>();
   const remoteServers = definition.remoteServers ?? [];
   const gateway = remoteServers.length === 0 ? undefined : new Gateway(remoteServers, auth.services?.onBehalfOf, log);
+  const serverFor = (request: Request | undefined) => buildServer(definition, auth, (request === undefined ? undefined : environments.get(request)) ?? { log }, gateway);
+  const legacyJson = createLegacyJsonHandler(serverFor, settings.maxBodyBytes);
   const sdkHandler = createMcpHandler(
-    ({ requestInfo }) => buildServer(definition, auth, (requestInfo === undefined ? undefined : environments.get(requestInfo)) ?? { log }, gateway),
+    ({ requestInfo }) => serverFor(requestInfo),
     {
       legacy: "stateless",
       maxRequestBodySize: settings.maxBodyBytes,
@@ -130,7 +134,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       lists: listsSomething(message),
       usesCatalog: usesCatalog(message),
     });
-    let response = await traceMcpMessage(request, message, () => sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }));
+    let response = await traceMcpMessage(request, message, async () =>
+      (await legacyJson.accepts(request, message))
+        ? legacyJson.answer(request, message, authInfo)
+        : sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }),
+    );
     if (auth.resource !== undefined && resolvesNeeds(message)) {
       // A token Entra refused during the call becomes a 401 (the client refreshes and retries), and a
       // need that wants more from the user a 403 step-up (the client re-authorizes for every scope the
@@ -144,7 +152,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
         return withSecurityHeaders(challenge);
       }
     }
-    if (response.ok && isInitializeRequest(message) && !response.headers.has("mcp-session-id")) {
+    // The method check first: the SDK's isInitializeRequest parses the whole message with its schema.
+    if (response.ok && (message as { method?: unknown } | null)?.method === "initialize" && isInitializeRequest(message) && !response.headers.has("mcp-session-id")) {
       // 2025-era clients open a session with `initialize`; without an Mcp-Session-Id they (and the
       // conformance suite) assume they cannot run several streams in one conversation. The ID only
       // names the conversation: nothing is stored under it, every instance accepts any value (the

@@ -198,23 +198,56 @@ function staticCapabilities(definition: McpServerDefinition): ServerCapabilities
   };
 }
 
+function toolConfig(tool: AnyTool, schemas: ReturnType<typeof schemasOf>, scopeChallenge: ScopeChallengeHandler | undefined) {
+  return {
+    ...(tool.title === undefined ? {} : { title: tool.title }),
+    description: tool.description,
+    inputSchema: schemas.input,
+    ...(schemas.output === undefined ? {} : { outputSchema: schemas.output }),
+    ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
+    ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
+    ...(tool.ui === undefined ? {} : { _meta: appToolMeta(tool.ui) }),
+  };
+}
+
+/** What the SDK's `registerTool` is given for a tool. */
+type ToolConfig = Readonly<ReturnType<typeof toolConfig>>;
+
+/** A tool's registration as the SDK takes it, for one endpoint's auth; nothing in it depends on the request. */
+interface ToolRegistration {
+  readonly config: ToolConfig;
+  readonly checkOutput: ReturnType<typeof schemasOf>["checkOutput"];
+  readonly declared: Required<CallDeclaration>;
+  readonly requiredRoles: readonly string[];
+}
+
+const registrations = new WeakMap<ServerAuth, WeakMap<AnyTool, ToolRegistration>>();
+
+/** Built once per (endpoint auth, tool): the factory runs per request, and the SDK only reads the config. */
+function registrationOf(tool: AnyTool, auth: ServerAuth): ToolRegistration {
+  let byTool = registrations.get(auth);
+  if (byTool === undefined) registrations.set(auth, (byTool = new WeakMap()));
+  let registration = byTool.get(tool);
+  if (registration === undefined) {
+    const schemas = schemasOf(tool);
+    const declared = declarationOf(tool);
+    const scopeChallenge = auth.resource === undefined ? undefined : toolChallenge(tool, auth.resource, auth.appCallers, declared);
+    registration = {
+      config: Object.freeze(toolConfig(tool, schemas, scopeChallenge)),
+      checkOutput: schemas.checkOutput,
+      declared,
+      requiredRoles: auth.resource === undefined ? [] : (tool.requires?.roles ?? []),
+    };
+    byTool.set(tool, registration);
+  }
+  return registration;
+}
+
 function registerTool(server: McpServer, tool: AnyTool, auth: ServerAuth, environment: ToolCallEnvironment): void {
-  const schemas = schemasOf(tool);
-  const checkOutput = schemas.checkOutput;
-  const declared = declarationOf(tool);
-  const scopeChallenge = auth.resource === undefined ? undefined : toolChallenge(tool, auth.resource, auth.appCallers, declared);
-  const requiredRoles = auth.resource === undefined ? [] : (tool.requires?.roles ?? []);
+  const { config, checkOutput, declared, requiredRoles } = registrationOf(tool, auth);
   server.registerTool(
     tool.name,
-    {
-      ...(tool.title === undefined ? {} : { title: tool.title }),
-      description: tool.description,
-      inputSchema: schemas.input,
-      ...(schemas.output === undefined ? {} : { outputSchema: schemas.output }),
-      ...(tool.annotations === undefined ? {} : { annotations: tool.annotations }),
-      ...(scopeChallenge === undefined ? {} : { scopeChallenge }),
-      ...(tool.ui === undefined ? {} : { _meta: appToolMeta(tool.ui) }),
-    },
+    config,
     async (args: unknown, ctx: ServerContext): Promise<CallToolResult> => {
       const token = validatedTokenOf(ctx.http?.authInfo);
       // Every line of the call names the caller: the user's object id, or the app's client id.

@@ -166,6 +166,10 @@ describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
       const legacy = await legacyToolCall(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "revoked-legacy" } }), "graph_me");
       assert.equal(legacy.status, 401, legacy.body);
       assert.match(legacy.challenge ?? "", /error="invalid_token"/);
+      // And when it asks for progress, so that the answer would be an event stream.
+      const streamed = await legacyToolCall(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "revoked-legacy-sse" } }), "graph_me", { progressToken: 7 });
+      assert.equal(streamed.status, 401, streamed.body);
+      assert.match(streamed.challenge ?? "", /error="invalid_token"/);
 
       standIn.clearFaults();
       const fresh = await callTool(kit.mcpUrl, await standIn.mintAccessToken({ user: "alice", claims: { uti: "after-refresh" } }), "graph_me");

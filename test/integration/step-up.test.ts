@@ -107,14 +107,29 @@ describe("step-up", function () {
 
     it("holds a 2025-era SSE answer until its first event, so the step-up is a 403 there too", async () => {
       standIn.withdrawConsent("alice", KIT_CLIENT_ID, [GRAPH_USER_READ]);
-      const answer = await legacyToolCall(kit.mcpUrl, await aliceToken(), "graph_profile");
+      // A progress token makes the answer an event stream (without one it is JSON: the next test).
+      const answer = await legacyToolCall(kit.mcpUrl, await aliceToken(), "graph_profile", { progressToken: "p1" });
       assert.equal(answer.status, 403, answer.body);
       assert.deepEqual(parseChallenge(answer.challenge).scopes, ["mcp.access", "User.Read"]);
       assert.match(answer.contentType ?? "", /application\/json/);
       standIn.grantConsent("alice", KIT_CLIENT_ID, [GRAPH_USER_READ]);
+      const granted = await legacyToolCall(kit.mcpUrl, await aliceToken(), "graph_profile", { progressToken: "p2" });
+      assert.equal(granted.status, 200, granted.body);
+      assert.match(granted.contentType ?? "", /text\/event-stream/, "the control: a call asking for progress is answered as SSE");
+    });
+
+    it("answers a 2025-era call that asks for no progress with one JSON body, step-up included", async () => {
+      standIn.withdrawConsent("alice", KIT_CLIENT_ID, [GRAPH_USER_READ]);
+      const refused = await legacyToolCall(kit.mcpUrl, await aliceToken(), "graph_profile");
+      assert.equal(refused.status, 403, refused.body);
+      assert.deepEqual(parseChallenge(refused.challenge).scopes, ["mcp.access", "User.Read"]);
+      standIn.grantConsent("alice", KIT_CLIENT_ID, [GRAPH_USER_READ]);
       const granted = await legacyToolCall(kit.mcpUrl, await aliceToken(), "graph_profile");
       assert.equal(granted.status, 200, granted.body);
-      assert.match(granted.contentType ?? "", /text\/event-stream/, "the control: this era's answers are SSE");
+      assert.match(granted.contentType ?? "", /^application\/json/);
+      const answer = JSON.parse(granted.body) as { id: number; result: { content: Array<{ text: string }>; isError?: boolean } };
+      assert.equal(answer.id, 2);
+      assert.notEqual(answer.result.isError, true, granted.body);
     });
 
     it("names every scope the call needs at once: this API's required scopes and every downstream one of the tool", async () => {

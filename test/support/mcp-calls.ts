@@ -84,9 +84,10 @@ export interface LegacyToolAnswer {
 
 /**
  * A tools/call as a 2025-11-25 client sends it (an initialize first, then the
- * call on the legacy path, answered as SSE), with its HTTP answer.
+ * call on the legacy path), with its HTTP answer: SSE when it asks for
+ * progress (`progressToken`), else one JSON body.
  */
-export async function legacyToolCall(mcpUrl: URL | string, token: string, name: string): Promise<LegacyToolAnswer> {
+export async function legacyToolCall(mcpUrl: URL | string, token: string, name: string, options: { readonly progressToken?: string | number } = {}): Promise<LegacyToolAnswer> {
   const headers = { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
   const initialize = await fetch(mcpUrl, {
     method: "POST",
@@ -94,7 +95,7 @@ export async function legacyToolCall(mcpUrl: URL | string, token: string, name: 
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "legacy", version: "1" } } }),
   });
   if (initialize.status !== 200) throw new Error(`initialize answered ${initialize.status}: ${await initialize.text()}`);
-  const response = await fetch(mcpUrl, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name, arguments: {} } }) });
+  const response = await fetch(mcpUrl, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name, arguments: {}, ...(options.progressToken === undefined ? {} : { _meta: { progressToken: options.progressToken } }) } }) });
   return { status: response.status, challenge: response.headers.get("www-authenticate"), contentType: response.headers.get("content-type"), body: await response.text() };
 }
 

@@ -1,7 +1,7 @@
 /**
  * Remembered token validations: a token seen again skips the signature check,
  * but never past the instant it would have been refused, never across a
- * change of Entra's key set, and never shared between requests.
+ * change of Entra's key set, and frozen, so no request can change what the next one sees.
  */
 import assert from "node:assert/strict";
 import { exportJWK, generateKeyPair, SignJWT, type JSONWebKeySet } from "jose";
@@ -30,18 +30,24 @@ function validated(overrides: Partial<ValidatedToken> = {}): ValidatedToken {
 }
 
 describe("remembered token validations", () => {
-  it("returns what was remembered, as a copy each caller may change without effect on the next", () => {
+  it("returns what was remembered, frozen: no caller can change it for the next, and nobody pays for a copy", () => {
     const cache = new ValidatedTokenCache();
     const token = validated();
-    cache.remember(token, 1, SKEW);
+    const remembered = cache.remember(token, 1, SKEW);
     const first = cache.get(token.token, 1)!;
+    assert.equal(first, remembered, "the same object every time");
     assert.deepEqual(first, token);
-    (first.claims["groups"] as string[]).push("intruder");
-    ((first.claims["nested"] as { deep: string[] }).deep as string[]).length = 0;
-    (first.scopes as string[]).push("admin");
-    const second = cache.get(token.token, 1)!;
-    assert.deepEqual(second, token);
-    assert.notEqual(second.claims, first.claims);
+    assert.throws(() => (first.claims["groups"] as string[]).push("intruder"), TypeError);
+    assert.throws(() => {
+      ((first.claims["nested"] as { deep: string[] }).deep as string[]).length = 0;
+    }, TypeError);
+    assert.throws(() => (first.scopes as string[]).push("admin"), TypeError);
+    assert.throws(() => {
+      (first as { objectId: string }).objectId = "someone else";
+    }, TypeError);
+    assert.deepEqual(cache.get(token.token, 1), validated({ token: token.token, expiresAt: token.expiresAt }));
+    (token.claims["groups"] as string[]).push("changed after");
+    assert.deepEqual(cache.get(token.token, 1)!.claims["groups"], ["g1", "g2"], "the caller's own object was copied, not frozen in place");
   });
 
   it("forgets a token at the instant the full check would refuse it (exp plus the clock skew)", () => {
@@ -99,6 +105,7 @@ describe("remembered token validations", () => {
     const token = validated({ claims });
     cache.remember(token, 1, SKEW);
     const copy = cache.get(token.token, 1)!;
+    assert.ok(Object.isFrozen(copy.claims));
     assert.ok(Object.hasOwn(copy.claims, "__proto__"));
     assert.equal((copy.claims as { polluted?: unknown }).polluted, undefined);
     assert.equal(Object.getPrototypeOf(copy.claims), Object.prototype);
@@ -148,6 +155,31 @@ describe("the validator with remembered tokens", () => {
     await validator.validate(await newKey.sign());
     assert.ok(fetches >= 2);
     await assert.rejects(validator.validate(token), (error: unknown) => error instanceof InvalidTokenError && /key Entra does not publish/.test(error.description));
+  });
+
+  it("remembers the first token an instance sees, whose check fetched the key set", async () => {
+    const key = await keyPair("k");
+    const keys = new SigningKeys({ jwksUri: authority.jwksUri, cooldownMs: 0, log: silentLogger, fetch: (async () => new Response(JSON.stringify(key.jwks), { status: 200 })) as typeof fetch });
+    let signatureChecks = 0;
+    const counted = new Proxy(keys, {
+      get(target, name) {
+        if (name === "getKey") {
+          return (...args: Parameters<SigningKeys["getKey"]>) => {
+            signatureChecks += 1;
+            return target.getKey(...args);
+          };
+        }
+        return Reflect.get(target, name, target) as unknown;
+      },
+    });
+    const validator = new AccessTokenValidator({ settings, authority, keys: counted });
+    const token = await key.sign();
+    const first = await validator.validate(token);
+    assert.equal(keys.version, 1, "the first check fetched the key set");
+    const second = await validator.validate(token);
+    await validator.validate(token);
+    assert.equal(signatureChecks, 1, "the second and third requests were served from the remembered validation");
+    assert.equal(second, first);
   });
 
   it("still refuses what it refused before, every time", async () => {

@@ -37,8 +37,16 @@ export interface TelemetryRuntime {
   shutdown(): Promise<void>;
 }
 
-/** Mutable process state: the runtime once loaded, and its loading. */
-export const runtimeState: { active: TelemetryRuntime | undefined; loading: Promise<void> | undefined } = {
+/** The state's one home in the process (see below). */
+const PROCESS_STATE = Symbol.for("mcp-functions-kit.telemetry");
+
+/**
+ * Mutable process state: the runtime once loaded, and its loading. Kept on
+ * `globalThis`, so that every copy of this module in the process (the bundled
+ * app in dist/app beside the compiled modules a script or test imports) sees
+ * the one runtime: a process has one telemetry pipeline, whoever started it.
+ */
+export const runtimeState: { active: TelemetryRuntime | undefined; loading: Promise<void> | undefined } = ((globalThis as Record<symbol, unknown>)[PROCESS_STATE] ??= {
   active: undefined,
   loading: undefined,
-};
+}) as { active: TelemetryRuntime | undefined; loading: Promise<void> | undefined };

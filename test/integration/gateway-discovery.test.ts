@@ -3,6 +3,7 @@
  * against real metadata servers over HTTPS: what is read, and every reason
  * the app refuses to start, each naming the server.
  */
+import { appEntry } from "../support/app-entry.js";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -174,9 +175,9 @@ describe("gateway: remote servers at startup", function () {
     await assert.rejects(resolveRemoteServers([remoteServer({ name: "crm", url: metadata.mcpUrl })], { entra: undefined, runningInAzure: false }), /Remote server "crm": is called On-Behalf-Of the signed-in user, which needs sign-in: set AUTH_MODE to proxy or direct/);
   });
 
-  it("stops the function app at startup (functions/index.ts) with the server's name when its authorization server is not this tenant's Entra", async () => {
+  it("stops the function app at startup (functions/index.ts, as bundled for Azure) with the server's name when its authorization server is not this tenant's Entra", async () => {
     metadata.answers.set("/.well-known/oauth-protected-resource/mcp", { status: 200, body: metadata.document({ authorization_servers: ["https://auth.example.com"] }) });
-    const entry = fileURLToPath(new URL("../../functions/index.js", import.meta.url));
+    const entry = appEntry();
     const child = spawn(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(entry)});`], {
       env: {
         ...process.env,

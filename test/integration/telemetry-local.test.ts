@@ -9,12 +9,14 @@ import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { appEntry } from "../support/app-entry.js";
 import { startHostProcess } from "../support/host-process.js";
 import { callTool } from "../support/mcp-calls.js";
 import { telemetryStartedIn } from "../support/telemetry.js";
 
 const run = promisify(execFile);
-const APP = fileURLToPath(new URL("../../functions/index.js", import.meta.url));
+/** What Azure Functions loads: package.json `main`, the bundled app (scripts/bundle-app.ts). */
+const APP = appEntry();
 const TELEMETRY = fileURLToPath(new URL("../../lib/telemetry/index.js", import.meta.url));
 const IMPORT_PROBE = fileURLToPath(new URL("../../bench/servers/import-probe.js", import.meta.url));
 const LOOPBACK_ONLY = fileURLToPath(new URL("../../dev/loopback-only.js", import.meta.url));

@@ -204,10 +204,29 @@ async function serve(
     return;
   }
   body?.settle(outgoing);
-  await writeResponse(result instanceof HttpResponse ? result : new HttpResponse(result ?? {}), outgoing, aborted.signal);
+  await writeResponse(result instanceof HttpResponse ? result : (asWritten(result) ?? new HttpResponse(result ?? {})), outgoing, aborted.signal);
 }
 
-async function writeResponse(response: HttpResponse, outgoing: ServerResponse, aborted: AbortSignal): Promise<void> {
+/** What writeResponse reads of a response. */
+type WrittenResponse = Pick<HttpResponse, "status" | "headers" | "cookies" | "body">;
+
+/** HTTP statuses whose response has no body (HttpResponse drops one). */
+const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 204, 205, 304]);
+
+/**
+ * A response init that is web-shaped already (Headers, a stream or no body:
+ * what lib/adapter returns), as written; `undefined` for anything else,
+ * which the library's HttpResponse normalizes as the worker does. Building an
+ * HttpResponse copies the headers into a second Response only to read them
+ * back (bench/README.md).
+ */
+function asWritten(init: HttpResponseInit | void): WrittenResponse | undefined {
+  if (init === undefined || !(init.headers instanceof Headers) || init.jsonBody !== undefined || init.status === undefined || NULL_BODY_STATUSES.has(init.status)) return undefined;
+  if (init.body !== undefined && init.body !== null && !(init.body instanceof ReadableStream)) return undefined;
+  return { status: init.status, headers: init.headers, cookies: init.cookies ?? [], body: (init.body ?? null) as WrittenResponse["body"] };
+}
+
+async function writeResponse(response: WrittenResponse, outgoing: ServerResponse, aborted: AbortSignal): Promise<void> {
   const connectionHeader = response.headers.get("connection");
   const listedByConnection = new Set((connectionHeader ?? "").split(",").map((name) => name.trim().toLowerCase()).filter((name) => name !== ""));
   for (const [name, value] of response.headers) {

@@ -77,6 +77,22 @@ function summarise(profile: CpuProfile): { buckets: Map<string, number>; functio
   return { buckets, functions, totalMicros };
 }
 
+/** The kit's CPU per call beside the baseline's, bucket by bucket, largest difference first. */
+function sideBySide(perServer: ReadonlyMap<string, { buckets: Map<string, number>; calls: number; processCpuMs: number }>): string[] {
+  const baseline = perServer.get("baseline-hoisted");
+  const kit = perServer.get("kit-full");
+  if (baseline === undefined || kit === undefined) return [];
+  const ms = (server: typeof kit, bucket: string): number => (server.buckets.get(bucket) ?? 0) / server.calls / 1000;
+  const names = [...new Set([...baseline.buckets.keys(), ...kit.buckets.keys()])].sort((a, b) => ms(kit, b) - ms(baseline, b) - (ms(kit, a) - ms(baseline, a)));
+  return [
+    `## Sampled CPU per call: kit ${kit.processCpuMs.toFixed(4)} ms, bare SDK (schemas built once) ${baseline.processCpuMs.toFixed(4)} ms (process CPU, ${(kit.processCpuMs / baseline.processCpuMs).toFixed(2)}×)`,
+    "",
+    "| Where | bare SDK ms/call | kit ms/call | difference |",
+    "|---|---:|---:|---:|",
+    ...names.map((name) => `| ${name} | ${ms(baseline, name).toFixed(3)} | ${ms(kit, name).toFixed(3)} | ${(ms(kit, name) - ms(baseline, name) >= 0 ? "+" : "")}${(ms(kit, name) - ms(baseline, name)).toFixed(3)} |`),
+  ];
+}
+
 function argument(name: string): string | undefined {
   const index = process.argv.indexOf(name);
   return index === -1 ? undefined : process.argv[index + 1];
@@ -96,6 +112,7 @@ async function main(): Promise<void> {
       { name: "kit-full", entry: serverEntry("kit"), args: ["full"], env: entra.kitEnv, headersFor: (index: number) => ({ authorization: `Bearer ${tokens[index % tokens.length]}` }) },
     ];
     const report: string[] = [];
+    const perServer = new Map<string, { buckets: Map<string, number>; calls: number; processCpuMs: number }>();
     for (const entry of cases) {
       const profileDir = join(directory, entry.name);
       const server = await startServer({ name: entry.name, entry: entry.entry, args: entry.args, env: entry.env, execArgv: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] });
@@ -123,6 +140,7 @@ async function main(): Promise<void> {
       const measured = calls * protocols.length;
       const warm = 1000 * protocols.length;
       const perCall = (micros: number): string => ((micros / (measured + warm)) / 1000).toFixed(4);
+      perServer.set(entry.name, { buckets, calls: measured + warm, processCpuMs: (after.cpuMicros - before.cpuMicros) / measured / 1000 });
       report.push(
         `## ${entry.name} (${protocols.join(" + ")}, ${measured} measured calls; process CPU ${(((after.cpuMicros - before.cpuMicros) / measured) / 1000).toFixed(4)} ms/call)`,
         "",
@@ -138,7 +156,7 @@ async function main(): Promise<void> {
         "",
       );
     }
-    console.log(report.join("\n"));
+    console.log([...sideBySide(perServer), "", ...report].join("\n"));
     if (keep !== undefined) console.log(`Profiles kept in ${directory}`);
   } finally {
     for (const server of servers) await server.stop();

@@ -72,7 +72,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
   const remoteServers = definition.remoteServers ?? [];
   const gateway = remoteServers.length === 0 ? undefined : new Gateway(remoteServers, auth.services?.onBehalfOf, log);
   const serverFor = (request: Request | undefined) => buildServer(definition, auth, (request === undefined ? undefined : environments.get(request)) ?? { log }, gateway);
-  const legacyJson = createLegacyJsonHandler(serverFor, settings.maxBodyBytes);
+  const legacyJson = sendsOnlyProgress(definition) ? createLegacyJsonHandler(serverFor, settings.maxBodyBytes) : undefined;
   const sdkHandler = createMcpHandler(
     ({ requestInfo }) => serverFor(requestInfo),
     {
@@ -135,7 +135,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
       usesCatalog: usesCatalog(message),
     });
     let response = await traceMcpMessage(request, message, async () =>
-      (await legacyJson.accepts(request, message))
+      legacyJson !== undefined && (await legacyJson.accepts(request, message))
         ? legacyJson.answer(request, message, authInfo)
         : sdkHandler.fetch(request, { parsedBody: message, ...(authInfo === undefined ? {} : { authInfo }) }),
     );
@@ -163,6 +163,17 @@ export function createMcpEndpoint(options: McpEndpointOptions): WebHandler {
     }
     return withSecurityHeaders(response);
   });
+}
+
+/**
+ * Whether progress is the only notification a request to this definition can
+ * receive before its result (see legacy-json.ts): the kit's own tools,
+ * resources, prompts and the gateway send nothing else, but a definition that
+ * declares the `logging` capability, or registers handlers of its own with
+ * `extend`, may (`ctx.mcpReq.log`, `ctx.mcpReq.notify`).
+ */
+function sendsOnlyProgress(definition: McpServerDefinition): boolean {
+  return definition.extend === undefined && definition.capabilities?.logging === undefined;
 }
 
 /** Methods whose handlers resolve needs (a template's `list` does too), so that Entra may refuse the caller's token during them. */

@@ -4,10 +4,11 @@
  *
  * The SDK's stateless fallback answers every 2025-era POST with an SSE
  * stream, so that notifications can precede the result. On this stateless
- * server the only ones a request can receive are progress notifications, and
- * only when the request asked for them with a `progressToken` (the kit sends
- * no log messages to clients, and a server-to-client request could not be
- * answered on another instance). A request without one gets its result as
+ * server the only ones the kit's own tools, resources, prompts and gateway
+ * send are progress notifications, and only when the request asked for them
+ * with a `progressToken` (a server-to-client request could not be answered
+ * on another instance). The endpoint uses this path only for definitions
+ * that cannot send anything else (no `logging` capability, no `extend`). A request without one gets its result as
  * `application/json`, which the Streamable HTTP transport allows and every
  * client accepts (it must send `Accept: application/json, text/event-stream`):
  * no event framing, no stream for the host to relay, and the answer is

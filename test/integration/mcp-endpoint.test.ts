@@ -278,6 +278,38 @@ describe("/mcp endpoint", () => {
     });
   });
 
+  describe("2025-era answers: JSON unless something could precede the result", () => {
+    async function legacyCall(url: URL, meta: Record<string, unknown> | undefined): Promise<{ contentType: string; text: string }> {
+      const headers = { "mcp-protocol-version": "2025-11-25" };
+      const initialize = await post(url, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }), headers);
+      assert.equal(initialize.status, 200, await initialize.clone().text());
+      await initialize.body?.cancel();
+      const answer = await post(url, JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "slow_progress", arguments: {}, ...(meta === undefined ? {} : { _meta: meta }) } }), headers);
+      assert.equal(answer.status, 200);
+      return { contentType: answer.headers.get("content-type") ?? "", text: await answer.text() };
+    }
+
+    it("answers a call without a progress token with one JSON body, and one with a token as an event stream with the progress first", async () => {
+      const plain = await legacyCall(kit.mcpUrl, undefined);
+      assert.match(plain.contentType, /^application\/json/);
+      assert.equal((JSON.parse(plain.text) as { result: { content: Array<{ text: string }> } }).result.content[0]?.text, "done");
+      const streamed = await legacyCall(kit.mcpUrl, { progressToken: "p" });
+      assert.match(streamed.contentType, /^text\/event-stream/);
+      assert.ok(streamed.text.indexOf("notifications/progress") < streamed.text.indexOf('"done"'), streamed.text);
+    });
+
+    it("keeps event streams for a definition that declares logging or extends the server, which may send log messages", async () => {
+      for (const extra of [{ capabilities: { logging: {} } }, { extend: () => undefined }]) {
+        const other = await startKit({ server: { name: "test", version: "1", tools: [slowProgress], ...extra } });
+        try {
+          assert.match((await legacyCall(other.mcpUrl, undefined)).contentType, /^text\/event-stream/, JSON.stringify(Object.keys(extra)));
+        } finally {
+          await other.close();
+        }
+      }
+    });
+  });
+
   describe("streaming through the local host", () => {
     for (const kind of ["v2-auto", "v2-legacy"] as const) {
       it(`delivers progress notifications to a ${kind} client as they happen, not with the result`, async () => {

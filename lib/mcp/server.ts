@@ -164,7 +164,8 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
     },
   );
   const token = validatedTokenOf(environment.authInfo);
-  for (const tool of definition.tools) {
+  const called = environment.lists === true ? undefined : calledToolsOf(environment.message, toolsByName(definition));
+  for (const tool of called ?? definition.tools) {
     if (environment.lists === true && !listedFor(tool.requires, token)) continue;
     registerTool(server, tool, auth, environment);
   }
@@ -177,6 +178,40 @@ export function buildServer(definition: McpServerDefinition, auth: ServerAuth, e
     log: environment.log,
     failure: (toolName, error) => toolFailure(environment, environment.log.child({ tool: toolName }), toolName, error),
   });
+}
+
+/**
+ * The names a message calls, when calling tools is all it does (one
+ * `tools/call`, or a 2025-03-26 batch of them and notifications): then only
+ * those tools are registered, so that a call costs the same whether the
+ * server has five tools or a thousand. Anything else (a list, a read,
+ * initialize), and a call naming something that is not one of `tools` (a
+ * gateway's tool, or none at all, which the SDK answers "not found" only
+ * while some tool is registered), gets every tool: `undefined`.
+ */
+function calledToolsOf(message: unknown, tools: ReadonlyMap<string, AnyTool>): readonly AnyTool[] | undefined {
+  if (message === undefined) return undefined;
+  const called = new Set<AnyTool>();
+  for (const item of Array.isArray(message) ? message : [message]) {
+    if (typeof item !== "object" || item === null) return undefined;
+    const { method, id, params } = item as { method?: unknown; id?: unknown; params?: { name?: unknown } };
+    // Notifications (no id) and responses ask nothing of the tools.
+    if (id === undefined || method === undefined) continue;
+    if (method !== "tools/call" || typeof params?.name !== "string") return undefined;
+    const tool = tools.get(params.name);
+    if (tool === undefined) return undefined;
+    called.add(tool);
+  }
+  return called.size === 0 ? undefined : [...called];
+}
+
+const toolMaps = new WeakMap<McpServerDefinition, ReadonlyMap<string, AnyTool>>();
+
+/** The definition's tools by name, built once (names are unique: checkDefinition). */
+function toolsByName(definition: McpServerDefinition): ReadonlyMap<string, AnyTool> {
+  let map = toolMaps.get(definition);
+  if (map === undefined) toolMaps.set(definition, (map = new Map(definition.tools.map((tool) => [tool.name, tool]))));
+  return map;
 }
 
 /**

@@ -13,6 +13,7 @@ import { requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 import { startProxyKit } from "../support/facade.js";
 import type { RunningKit } from "../support/kit.js";
 import { callTool, legacyMcpRequest, mcpRequest } from "../support/mcp-calls.js";
+import { pool } from "../support/pool.js";
 
 const ADMIN_ROLE = "Tools.Admin";
 
@@ -45,21 +46,6 @@ const adminOnly = defineTool({
     return "admin";
   },
 });
-
-/** Runs `count` tasks with at most `width` at a time, in order of index. */
-async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const index = next++;
-        results[index] = await task(index);
-      }
-    }),
-  );
-  return results;
-}
 
 describe("isolation of what requests share, two users in parallel", function () {
   this.timeout(60_000);

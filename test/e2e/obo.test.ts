@@ -16,21 +16,7 @@ import { EVERY_EXAMPLE, pointToolsAt, startKit, unpointTools, type RunningKit } 
 import { callTool, legacyToolCall } from "../support/mcp-calls.js";
 import { connectWithOAuth, HeadlessOAuthProvider } from "../support/oauth.js";
 import { startRedis, type RunningRedis } from "../support/redis.js";
-
-/** Runs `count` tasks with at most `width` at a time. */
-async function pool<T>(count: number, width: number, task: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const index = next++;
-        results[index] = await task(index);
-      }
-    }),
-  );
-  return results;
-}
+import { pool } from "../support/pool.js";
 
 describe("On-Behalf-Of: tools call downstream APIs as the user", function () {
   this.timeout(120_000);

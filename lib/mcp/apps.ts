@@ -10,11 +10,19 @@
  * `_meta.ui` on the resource for the content security policy the view needs.
  */
 import { createHash } from "node:crypto";
-import { RESOURCE_MIME_TYPE, RESOURCE_URI_META_KEY } from "@modelcontextprotocol/ext-apps/server";
 import type { McpUiResourceCsp, McpUiResourcePermissions } from "@modelcontextprotocol/ext-apps";
 import { defineResource, DefinitionError, type Resource } from "./resource.js";
 
-export { RESOURCE_MIME_TYPE as APP_MIME_TYPE };
+/**
+ * ext-apps' `RESOURCE_MIME_TYPE` and `RESOURCE_URI_META_KEY`, written out:
+ * importing the package's server entry for two strings cost every cold start
+ * a module graph of its own. test/unit/apps-constants.test.ts keeps them
+ * equal to the package's.
+ */
+const RESOURCE_MIME_TYPE = "text/html;profile=mcp-app" as const;
+const RESOURCE_URI_META_KEY = "ui/resourceUri" as const;
+
+export { RESOURCE_MIME_TYPE as APP_MIME_TYPE, RESOURCE_URI_META_KEY };
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- an app view has no needs.
 type NoNeeds = {};

@@ -12,7 +12,7 @@ import { drive, keepAliveAgent } from "./load.js";
 import { CALL_ECHO, type Operation, type ProtocolName } from "./protocol.js";
 import { concat, median, percentile, round } from "./stats.js";
 
-export type CaseId = "baseline" | "baseline-hoisted" | "kit-none" | "kit-full";
+export type CaseId = "baseline" | "baseline-hoisted" | "kit-none" | "kit-full" | "kit-telemetry";
 
 /** One server under test. */
 export interface CallCase {

@@ -1,8 +1,8 @@
 /**
  * Cold start, in fresh processes:
  *
- * - import: the compiled function app (`dist/functions/index.js`, every
- *   endpoint registered) against `@modelcontextprotocol/server` alone, in
+ * - import: the function app as the Functions host loads it (package.json
+ *   `main`, the bundle in `dist/app`, every endpoint registered) against `@modelcontextprotocol/server` alone, in
  *   two configurations: local (client secret from the environment, memory
  *   cache) and Azure-shaped (managed identity, Key Vault, Table Storage cache;
  *   nothing is contacted at import);
@@ -16,9 +16,13 @@
  * - first call: from spawning the kit (full case) until its first
  *   authenticated `tools/call` is answered (signing keys fetched, the client
  *   secret read, one On-Behalf-Of exchange), against spawning the baseline
- *   until its first `tools/call` is answered.
+ *   until its first `tools/call` is answered; then, in the same kit process,
+ *   warm calls, so the first call's own wall time (sent → answered) is set
+ *   against a warm one, and the first call is split into phases by the
+ *   moments its requests reach the Entra stand-in (this process's clock).
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -66,6 +70,26 @@ export interface FirstCallFigures {
   readonly samples: ReadonlyArray<{ readonly readyMs: number; readonly firstCallMs: number }>;
 }
 
+/** One step of the first authenticated call: from one moment to the next. */
+export interface FirstCallPhase {
+  /** `sent → jwks`: from the call leaving the benchmark until the stand-in saw the signing-key request. */
+  readonly step: string;
+  readonly medianMs: number;
+}
+
+/** The kit's first authenticated call against its warm calls, in the same process. */
+export interface FirstCallBreakdown {
+  readonly runs: number;
+  /** Sent → answered, the first call (median of fresh processes). */
+  readonly medianFirstMs: number;
+  /** Sent → answered, the median of the warm calls that followed it (median of the processes' medians). */
+  readonly medianWarmMs: number;
+  /** First ÷ warm (median of the per-process ratios). */
+  readonly ratio: number;
+  /** The steps, in order, when every run made the same requests to Entra (else empty). */
+  readonly phases: readonly FirstCallPhase[];
+}
+
 export interface ColdStartResult {
   readonly import: {
     readonly sdk: ImportFigures;
@@ -80,7 +104,12 @@ export interface ColdStartResult {
     readonly baseline: FirstCallFigures;
     readonly kitFull: FirstCallFigures;
   };
+  /** The kit's first call split into phases, and against a warm call (optional: older runs lack it). */
+  readonly firstCallBreakdown?: FirstCallBreakdown;
 }
+
+/** Warm calls after the first one, per fresh kit process. */
+const WARM_CALLS = 30;
 
 /** Settings for the Azure-shaped import: everything configured, nothing reachable (nothing is contacted at import). */
 const AZURE_SHAPED_ENV: Readonly<Record<string, string>> = {
@@ -108,7 +137,7 @@ const AZURE_TELEMETRY_ENV: Readonly<Record<string, string>> = {
 
 /** Measures import times, the packages loaded, and time to the first call. */
 export async function measureColdStart(entra: BenchEntra, runs: number, log: (line: string) => void): Promise<ColdStartResult> {
-  const app = `${PROJECT_ROOT}/dist/functions/index.js`;
+  const app = join(PROJECT_ROOT, (JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")) as { main: string }).main);
   const localEnv = { ...entra.kitEnv, LOG_LEVEL: "warn" };
   const azureEnv = { ...AZURE_SHAPED_ENV, LOG_LEVEL: "warn" };
   const telemetryEnv = { ...AZURE_TELEMETRY_ENV, LOG_LEVEL: "warn" };
@@ -146,19 +175,23 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
 
   const baselineSamples: Array<{ readyMs: number; firstCallMs: number }> = [];
   const kitSamples: Array<{ readyMs: number; firstCallMs: number }> = [];
+  const breakdowns: KitFirstCall[] = [];
   for (let index = 0; index < runs; index++) {
-    baselineSamples.push(await firstCall("baseline", undefined));
+    baselineSamples.push((await firstCall("baseline", undefined)).sample);
     // A user no other process has exchanged a token for: the first call pays for one OBO exchange.
-    kitSamples.push(await firstCall("kit", await entra.token(index % entra.userCount)));
+    const kit = await firstCall("kit", await entra.token(index % entra.userCount));
+    kitSamples.push(kit.sample);
+    breakdowns.push(kit);
   }
   log(`  first call: ${runs} fresh processes each`);
   return {
     import: imports,
     telemetryReady,
     firstCall: { baseline: firstCallFigures(baselineSamples), kitFull: firstCallFigures(kitSamples) },
+    firstCallBreakdown: breakdownOf(breakdowns),
   };
 
-  async function firstCall(kind: "baseline" | "kit", token: string | undefined): Promise<{ readyMs: number; firstCallMs: number }> {
+  async function firstCall(kind: "baseline" | "kit", token: string | undefined): Promise<KitFirstCall> {
     const server =
       kind === "baseline"
         ? await startServer({ name: "baseline (cold)", entry: serverEntry("baseline") })
@@ -171,14 +204,59 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
         ...(token === undefined ? {} : { headersFor: () => ({ authorization: `Bearer ${token}` }) }),
         isSuccess: isEchoAnswer,
       };
+      const sentEpochMs = performance.timeOrigin + performance.now();
+      const sentAt = performance.now();
       await drive(target, agent, 1, 1);
       const answeredAt = performance.now();
-      return { readyMs: round(server.readyAt - server.spawnedAt, 1), firstCallMs: round(answeredAt - server.spawnedAt, 1) };
+      const entraRequests = entra.standIn.activity
+        .records()
+        .filter((record) => record.at >= Math.floor(sentEpochMs))
+        .map((record) => ({ label: record.grantType === undefined ? record.endpoint : `${record.endpoint} (${record.grantType})`, afterSentMs: Math.max(0, record.at - sentEpochMs) }));
+      const warm = kind === "kit" ? median((await drive(target, agent, WARM_CALLS, 1)).latenciesMs) : Number.NaN;
+      return {
+        sample: { readyMs: round(server.readyAt - server.spawnedAt, 1), firstCallMs: round(answeredAt - server.spawnedAt, 1) },
+        firstMs: answeredAt - sentAt,
+        warmMs: warm,
+        entraRequests,
+      };
     } finally {
       agent.destroy();
       await server.stop();
     }
   }
+}
+
+/** One fresh process's first call: the spawn figures, its own wall time, the warm calls' median, and Entra's requests in order. */
+interface KitFirstCall {
+  readonly sample: { readonly readyMs: number; readonly firstCallMs: number };
+  readonly firstMs: number;
+  readonly warmMs: number;
+  readonly entraRequests: ReadonlyArray<{ readonly label: string; readonly afterSentMs: number }>;
+}
+
+/** Medians over the fresh processes; phases only when every run made the same Entra requests in the same order. */
+function breakdownOf(calls: readonly KitFirstCall[]): FirstCallBreakdown {
+  const sequence = (call: KitFirstCall): string => call.entraRequests.map((request) => request.label).join(",");
+  const alike = calls.length > 0 && calls.every((call) => sequence(call) === sequence(calls[0]!));
+  const phases: FirstCallPhase[] = [];
+  if (alike) {
+    const moments = (call: KitFirstCall): Array<{ label: string; atMs: number }> => [
+      { label: "sent", atMs: 0 },
+      ...call.entraRequests.map((request) => ({ label: `Entra ${request.label}`, atMs: request.afterSentMs })),
+      { label: "answered", atMs: call.firstMs },
+    ];
+    const labels = moments(calls[0]!).map((moment) => moment.label);
+    for (let index = 1; index < labels.length; index++) {
+      phases.push({ step: `${labels[index - 1]} → ${labels[index]}`, medianMs: round(median(calls.map((call) => moments(call)[index]!.atMs - moments(call)[index - 1]!.atMs)), 1) });
+    }
+  }
+  return {
+    runs: calls.length,
+    medianFirstMs: round(median(calls.map((call) => call.firstMs)), 1),
+    medianWarmMs: round(median(calls.map((call) => call.warmMs)), 3),
+    ratio: round(median(calls.map((call) => call.firstMs / call.warmMs)), 1),
+    phases,
+  };
 }
 
 function firstCallFigures(samples: Array<{ readyMs: number; firstCallMs: number }>): FirstCallFigures {

@@ -92,3 +92,15 @@ export function isEchoAnswer(status: number, body: string): boolean {
 
 /** `tools/call` of the echo tool: what the budget line measures. */
 export const CALL_ECHO: Operation = { method: "tools/call", request: echoCall, isSuccess: isEchoAnswer };
+
+/**
+ * `tools/list` of a server serving the list part's tools; the answer must
+ * name `lastTool` (the last of them, so the whole list came) and carry no error.
+ */
+export function listTools(lastTool: string): Operation {
+  return {
+    method: "tools/list",
+    request: (protocol) => rpcRequest(protocol, "tools/list", {}, undefined),
+    isSuccess: (status, body) => status === 200 && body.includes(`"name":"${lastTool}"`) && !body.includes('"error":'),
+  };
+}

@@ -28,10 +28,22 @@ export interface CaseRatios {
   readonly headline: number;
 }
 
-/** The budget for an authenticated tools/call, from DESIGN.md. */
-export const TOOL_CALL_BUDGET = 1.3;
-/** The budget for importing the function app against the SDK, from DESIGN.md. */
-export const IMPORT_BUDGET = 1.5;
+/**
+ * The second round's budget (issue 17), against the bare SDK wired the
+ * fastest way (schemas built once, `baseline-hoisted`): an authenticated
+ * tools/call's p50 and server CPU per call, both eras, concurrency 1 and 32.
+ */
+export const TOOL_CALL_BUDGET = 1.1;
+/** The same calls' p99 (whole run). */
+export const TOOL_CALL_P99_BUDGET = 1.3;
+/** tools/list of fifty tools (and fifty more through the gateway) against the bare SDK listing the same. */
+export const TOOLS_LIST_BUDGET = 1.1;
+/** Peak resident set size of the authenticated kit's process over the tools/call part (32 concurrent callers at its peak). */
+export const PEAK_RSS_BUDGET = 1.15;
+/** Importing the function app against importing `@modelcontextprotocol/server`. */
+export const IMPORT_BUDGET = 1.15;
+/** The first round's line (DESIGN.md): an authenticated call against the SDK as its examples wire it; shown, no longer judged. */
+export const FIRST_ROUND_TOOL_CALL_BUDGET = 1.3;
 
 /** Ratios of every other case to `against` (default: the baseline). */
 export function ratiosOf(result: CallsResult, against: CaseId = "baseline"): CaseRatios[] {

@@ -9,7 +9,16 @@ import { GATEWAY_BUDGET, type GatewayBenchResult } from "./gateway.js";
 import type { MemoryCurve } from "./memory.js";
 import type { OboEconomyResult } from "./obo-economy.js";
 import type { OpenApiResult } from "./openapi.js";
-import { IMPORT_BUDGET, scenarioOf, TOOL_CALL_BUDGET, type CaseRatios } from "./ratios.js";
+import {
+  FIRST_ROUND_TOOL_CALL_BUDGET,
+  IMPORT_BUDGET,
+  PEAK_RSS_BUDGET,
+  scenarioOf,
+  TOOL_CALL_BUDGET,
+  TOOL_CALL_P99_BUDGET,
+  TOOLS_LIST_BUDGET,
+  type CaseRatios,
+} from "./ratios.js";
 import { round } from "./stats.js";
 
 export interface MachineInfo {
@@ -52,9 +61,20 @@ export interface BenchReport {
   readonly operations?: readonly OperationResult[];
   /** Tools from OpenAPI: generation at startup and a generated tool call. */
   readonly openapi?: OpenApiResult;
+  /** tools/list of fifty tools, and of fifty plus fifty through the gateway, against the bare SDK listing the same. */
+  readonly lists?: readonly ListResult[];
   readonly budget: readonly BudgetCheck[];
   /** Parts of the run that failed (their figures are missing). */
   readonly failures: ReadonlyArray<{ readonly part: string; readonly error: string }>;
+}
+
+/** One tools/list comparison: the bare SDK (`baseline-hoisted`) and the kit (`kit-full`) listing the same tools. */
+export interface ListResult {
+  readonly label: string;
+  readonly tools: number;
+  readonly calls: CallsResult;
+  /** The kit's ratios to the bare SDK. */
+  readonly ratios: readonly CaseRatios[];
 }
 
 /** One operation other than tools/call, measured like it. */
@@ -65,34 +85,45 @@ export interface OperationResult {
 }
 
 export const CASE_LABELS: Readonly<Record<CaseId, string>> = {
-  baseline: "bare SDK (baseline)",
-  "baseline-hoisted": "bare SDK, schema built once (context)",
+  baseline: "bare SDK as its examples wire it (first round's baseline)",
+  "baseline-hoisted": "bare SDK, schemas built once (the budget's baseline)",
   "kit-none": "kit, no auth",
   "kit-full": "kit, full (token + cached OBO)",
+  "kit-telemetry": "kit, full, telemetry on (Application Insights)",
 };
 
-/** The budget lines a run is judged on. */
-export function budgetChecks(ratios: readonly CaseRatios[], coldStart: ColdStartResult | undefined, gateway?: GatewayBenchResult): BudgetCheck[] {
-  const checks: BudgetCheck[] = ratios
-    .filter((ratio) => ratio.case === "kit-full")
-    .map((ratio) => ({
-      what: `authenticated tools/call, ${ratio.protocol}, concurrency ${ratio.concurrency} (${ratio.concurrency === 1 ? "p50 latency" : "time per call from throughput"})`,
-      ratio: ratio.headline,
-      limit: TOOL_CALL_BUDGET,
-      met: ratio.headline <= TOOL_CALL_BUDGET,
-    }));
+/** The budget lines a run is judged on (issue 17: against the bare SDK with its schemas built once). */
+export function budgetChecks(report: Pick<BenchReport, "calls" | "ratiosToHoisted" | "coldStart" | "gateway" | "lists">): BudgetCheck[] {
+  const checks: BudgetCheck[] = [];
+  const check = (what: string, ratio: number, limit: number): void => {
+    checks.push({ what, ratio, limit, met: ratio <= limit });
+  };
+  for (const ratio of report.ratiosToHoisted.filter((candidate) => candidate.case === "kit-full")) {
+    const where = `${ratio.protocol}, concurrency ${ratio.concurrency}`;
+    check(`authenticated tools/call, ${where}: p50 latency`, ratio.p50, TOOL_CALL_BUDGET);
+    check(`authenticated tools/call, ${where}: server CPU per call`, ratio.cpu, TOOL_CALL_BUDGET);
+    check(`authenticated tools/call, ${where}: p99 latency`, ratio.p99, TOOL_CALL_P99_BUDGET);
+  }
+  for (const list of report.lists ?? []) {
+    for (const ratio of list.ratios.filter((candidate) => candidate.case === "kit-full")) {
+      check(`tools/list, ${list.label}, ${ratio.protocol}, concurrency ${ratio.concurrency}: p50 latency`, ratio.p50, TOOLS_LIST_BUDGET);
+    }
+  }
+  const kitRss = report.calls.peakRssBytes["kit-full"];
+  const sdkRss = report.calls.peakRssBytes["baseline-hoisted"];
+  if (kitRss !== undefined && sdkRss !== undefined) check("peak RSS over the tools/call part (32 concurrent callers at the peak), authenticated kit", round(kitRss / sdkRss, 3), PEAK_RSS_BUDGET);
+  const coldStart = report.coldStart;
   if (coldStart !== undefined) {
     for (const [label, figures] of [
       ["local settings", coldStart.import.appLocal],
       ["Azure settings", coldStart.import.appAzure],
       ...(coldStart.import.appAzureTelemetry === undefined ? [] : [["Azure settings, telemetry on", coldStart.import.appAzureTelemetry] as const]),
     ] as const) {
-      const ratio = round(figures.medianMs / coldStart.import.sdk.medianMs, 3);
-      checks.push({ what: `import of the function app (${label}) vs @modelcontextprotocol/server`, ratio, limit: IMPORT_BUDGET, met: ratio <= IMPORT_BUDGET });
+      check(`import of the function app (${label}) vs @modelcontextprotocol/server`, round(figures.medianMs / coldStart.import.sdk.medianMs, 3), IMPORT_BUDGET);
     }
   }
-  if (gateway !== undefined) {
-    checks.push({ what: "gateway: proxied tools/call vs the same downstream called directly with a valid token (p50 latency, concurrency 1)", ratio: gateway.p50Ratio, limit: GATEWAY_BUDGET, met: gateway.p50Ratio <= GATEWAY_BUDGET });
+  if (report.gateway !== undefined) {
+    check("gateway: proxied tools/call vs the same downstream called directly with a valid token (p50 latency, concurrency 1)", report.gateway.p50Ratio, GATEWAY_BUDGET);
   }
   return checks;
 }
@@ -122,17 +153,31 @@ export function renderMarkdown(report: BenchReport): string {
   const heavy = report.coldStart === undefined ? undefined : [...new Set([...report.coldStart.import.appLocal.heavyLoaded, ...report.coldStart.import.appAzure.heavyLoaded])];
   if (heavy !== undefined) lines.push(`| heavy modules (msal, @azure/identity, Key Vault, Tables, Redis, the OpenAPI parser; OpenTelemetry with telemetry off) loaded at import | ${heavy.length === 0 ? "none" : heavy.join(", ")} | none | ${heavy.length === 0 ? "yes" : "**no**"} |`);
   lines.push("");
-  const context = report.ratiosToHoisted.filter((ratio) => ratio.case === "kit-full");
-  if (context.length > 0) {
+  const firstRound = report.ratios.filter((ratio) => ratio.case === "kit-full");
+  if (firstRound.length > 0) {
     lines.push(
-      "Context, not the budget: the authenticated kit call against the bare SDK with its schema built once at startup (the fastest bare-SDK wiring): " +
-        context.map((ratio) => `${ratio.protocol} c${ratio.concurrency} ${times(ratio.headline)} (CPU ${times(ratio.cpu)})`).join(", ") +
+      `The first round's line (DESIGN.md: ≤ ${FIRST_ROUND_TOOL_CALL_BUDGET}× the bare SDK as its examples wire it, building the tool's schema per request), shown, no longer judged: ` +
+        firstRound.map((ratio) => `${ratio.protocol} c${ratio.concurrency} ${times(ratio.headline)}`).join(", ") +
+        ` (p50 at concurrency 1, time per call from throughput at 32).`,
+      "",
+    );
+  }
+  const telemetry = report.ratiosToHoisted.filter((ratio) => ratio.case === "kit-telemetry");
+  if (telemetry.length > 0) {
+    const againstKit = (ratio: CaseRatios, pick: "p50" | "cpu"): string => {
+      const kit = report.ratiosToHoisted.find((candidate) => candidate.case === "kit-full" && candidate.protocol === ratio.protocol && candidate.concurrency === ratio.concurrency);
+      return kit === undefined ? "–" : times(ratio[pick] / kit[pick]);
+    };
+    lines.push(
+      "Telemetry on (no budget line; spans and metrics exported to a fake Application Insights ingestion endpoint in the benchmark's process), against the bare SDK with schemas built once, and against the same kit with telemetry off: " +
+        telemetry.map((ratio) => `${ratio.protocol} c${ratio.concurrency} p50 ${times(ratio.p50)} (${againstKit(ratio, "p50")} of telemetry off), CPU ${times(ratio.cpu)} (${againstKit(ratio, "cpu")})`).join("; ") +
         ".",
       "",
     );
   }
 
   if (report.calls.scenarios.length > 0) lines.push(...callsSection(report));
+  if (report.lists !== undefined && report.lists.length > 0) lines.push(...listsSection(report.lists));
   if (report.operations !== undefined && report.operations.length > 0) lines.push(...operationsSection(report.operations));
 
   if (report.coldStart !== undefined) {
@@ -165,6 +210,17 @@ export function renderMarkdown(report: BenchReport): string {
       `| kit, first authenticated tools/call (signing keys fetched, secret read, one OBO exchange) | ${fixed(firstCall.kitFull.medianReadyMs, 0)} ms | ${fixed(firstCall.kitFull.medianFirstCallMs, 0)} ms |`,
     );
     lines.push("");
+    const breakdown = report.coldStart.firstCallBreakdown;
+    if (breakdown !== undefined) {
+      lines.push(
+        `The kit's first authenticated tools/call, from the moment it is sent until it is answered (the process already listening), against the warm calls that follow in the same process: ` +
+          `${fixed(breakdown.medianFirstMs, 1)} ms against ${fixed(breakdown.medianWarmMs, 3)} ms, ${fixed(breakdown.ratio, 1)}× (medians of ${breakdown.runs} fresh processes). ` +
+          "Where the first call's time goes, by the moments its requests reached the Entra stand-in (the client secret comes from the environment here: a Key Vault read would add one round trip):",
+        "",
+      );
+      if (breakdown.phases.length === 0) lines.push("(The runs made different requests to Entra, so no phases are shown.)", "");
+      else lines.push("| Step | median ms |", "|---|---:|", ...breakdown.phases.map((phase) => `| ${phase.step} | ${fixed(phase.medianMs, 1)} |`), "");
+    }
   }
 
   if (report.oboEconomy !== undefined) {
@@ -241,27 +297,62 @@ function callsSection(report: BenchReport): string[] {
       `then ${report.plan.rounds} rounds of interleaved slices (${Object.entries(report.plan.sliceRequests)
         .map(([concurrency, count]) => `${count} calls at concurrency ${concurrency}`)
         .join(", ")}), the order rotated each round. Ratios: median of the per-round ratios (p99: whole run); ` +
-      "time × = baseline throughput ÷ kit throughput. The load driver runs on the same two cores as the servers.",
+      "the first three ratios are against the bare SDK with its schemas built once (the budget's baseline), the last two against the SDK as its examples wire it (the first round's); " +
+      "time × = that SDK's throughput ÷ the case's. The load driver runs on the same two cores as the servers.",
     "",
   );
   lines.push(
-    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | time × | CPU × |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| Case | Protocol | Conc. | p50 ms | p99 ms | req/s | server CPU ms/call | peak RSS | p50 × | p99 × | CPU × | p50 × (examples) | time × (examples) |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   for (const concurrency of report.plan.concurrencies) {
     for (const protocol of report.plan.protocols) {
-      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full"] as const) {
+      for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full", "kit-telemetry"] as const) {
         const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
         if (scenario === undefined) continue;
-        const ratio = report.ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
-        const cells = ratio === undefined ? ["1", "1", "1", "1"] : [times(ratio.p50), times(ratio.p99), times(ratio.time), times(ratio.cpu)];
+        const find = (ratios: readonly CaseRatios[]): CaseRatios | undefined =>
+          ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
+        const examples = find(report.ratios);
+        const fast = find(report.ratiosToHoisted);
+        // The examples' wiring against the fast one: the inverse of the fast one's ratios to it.
+        const hoistedToExamples = report.ratios.find((candidate) => candidate.case === "baseline-hoisted" && candidate.protocol === protocol && candidate.concurrency === concurrency);
+        const fastCells =
+          caseId === "baseline-hoisted" ? ["1", "1", "1"]
+          : caseId === "baseline" ? (hoistedToExamples === undefined ? ["–", "–", "–"] : [times(1 / hoistedToExamples.p50), times(1 / hoistedToExamples.p99), times(1 / hoistedToExamples.cpu)])
+          : fast === undefined ? ["–", "–", "–"]
+          : [times(fast.p50), times(fast.p99), times(fast.cpu)];
+        const exampleCells = caseId === "baseline" ? ["1", "1"] : examples === undefined ? ["–", "–"] : [times(examples.p50), times(examples.time)];
+        const cells = [...fastCells, ...exampleCells];
         lines.push(
           `| ${CASE_LABELS[caseId]} | ${protocol} | ${concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${mib(report.calls.peakRssBytes[caseId] ?? Number.NaN)} | ${cells.join(" | ")} |`,
         );
       }
     }
   }
-  lines.push("", "Spread of the per-round p50 ratios (min–max): " + report.ratios.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
+  lines.push("", "Spread of the per-round p50 ratios to the SDK with schemas built once (min–max): " + report.ratiosToHoisted.map((ratio) => `${ratio.case} ${ratio.protocol} c${ratio.concurrency}: ${fixed(ratio.p50Rounds.min)}–${fixed(ratio.p50Rounds.max)}`).join("; ") + ".", "");
+  return lines;
+}
+
+/** tools/list against the bare SDK listing the same tools. */
+function listsSection(lists: readonly ListResult[]): string[] {
+  const lines = ["## tools/list against the bare SDK", ""];
+  lines.push(
+    "The same fifty tools (bench/fifty-tools.ts: a title, a description, annotations, three to five typed fields each) listed by the bare SDK with its schemas built once and by the authenticated kit (a validated token per call); " +
+      "with the gateway, the kit lists fifty of its own and fifty from a downstream (a bare SDK in its own process serving the same fifty), from its cached per-user listing, against a bare SDK serving all hundred. " +
+      "Measured like tools/call; ratios: median of the per-round ratios.",
+    "",
+    "| Tools listed | Case | Protocol | Conc. | p50 ms | p99 ms | server CPU ms/call | p50 × | CPU × |",
+    "|---|---|---|---:|---:|---:|---:|---:|---:|",
+  );
+  for (const list of lists) {
+    for (const scenario of list.calls.scenarios) {
+      const ratio = list.ratios.find((candidate) => candidate.case === scenario.case && candidate.protocol === scenario.protocol && candidate.concurrency === scenario.concurrency);
+      lines.push(
+        `| ${list.label} | ${CASE_LABELS[scenario.case]} | ${scenario.protocol} | ${scenario.concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${ratio === undefined ? "1" : times(ratio.p50)} | ${ratio === undefined ? "1" : times(ratio.cpu)} |`,
+      );
+    }
+  }
+  lines.push("");
   return lines;
 }
 

@@ -1,10 +1,14 @@
 /**
- * `npm run bench [-- --quick] [-- --only calls,resources,cold,obo,memory,gateway,openapi] [-- --out <dir>]`:
+ * `npm run bench [-- --quick] [-- --only calls,list,resources,cold,obo,memory,gateway,openapi] [-- --out <dir>]`:
  * the kit side by side with the bare MCP SDK, in one run on this machine.
  *
- * 1. tools/call: baseline, kit without auth and kit with a token and a
- *    cached OBO need, each in its own process, interleaved (bench/calls.ts);
- *    then resources/read and prompts/get the same way (context, not budget);
+ * 1. tools/call: the bare SDK (as its examples wire it, and with schemas
+ *    built once: the budget's baseline), kit without auth, kit with a token
+ *    and a cached OBO need, and the same with telemetry to (a fake)
+ *    Application Insights, each in its own process, interleaved
+ *    (bench/calls.ts); then tools/list of fifty tools, and of fifty plus
+ *    fifty through the gateway, against the bare SDK listing the same; then
+ *    resources/read and prompts/get the same way (context, not budget);
  * 2. cold start: import times and time to the first authenticated call;
  * 3. On-Behalf-Of economy: Entra requests per 1,000 calls by 50 users;
  * 4. memory after 10,000 distinct users (kit path, MSAL with and without the bound);
@@ -27,6 +31,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { randomUUID } from "node:crypto";
+import { startFakeIngestion } from "../dev/app-insights/fake-ingestion.js";
 import { renderChart } from "./chart.js";
 import { runCalls, type CallCase, type CallsPlan } from "./calls.js";
 import { measureColdStart, type ColdStartResult } from "./cold-start.js";
@@ -36,19 +42,22 @@ import { startServer, type StartedServer } from "./ipc.js";
 import { MEMORY_MODES, measureMemory, type MemoryCurve } from "./memory.js";
 import { measureOboEconomy, type OboEconomyResult } from "./obo-economy.js";
 import { measureOpenApi, type OpenApiResult } from "./openapi.js";
+import { FAR_PREFIX, LIST_TOOLS } from "./fifty-tools.js";
 import { PROJECT_ROOT, RESULTS_DIR, serverEntry } from "./paths.js";
-import { GET_PROMPT, PROTOCOLS, READ_NOTE } from "./protocol.js";
+import { GET_PROMPT, listTools, PROTOCOLS, READ_NOTE } from "./protocol.js";
 import { ratiosOf } from "./ratios.js";
-import { budgetChecks, renderMarkdown, type BenchReport, type OperationResult } from "./report.js";
+import { budgetChecks, renderMarkdown, type BenchReport, type ListResult, type OperationResult } from "./report.js";
 
-type Part = "calls" | "resources" | "cold" | "obo" | "memory" | "gateway" | "openapi";
-const PARTS: readonly Part[] = ["calls", "resources", "cold", "obo", "memory", "gateway", "openapi"];
+type Part = "calls" | "list" | "resources" | "cold" | "obo" | "memory" | "gateway" | "openapi";
+const PARTS: readonly Part[] = ["calls", "list", "resources", "cold", "obo", "memory", "gateway", "openapi"];
+/** The telemetry case may reach loopback only, as in the tests: the distro asks the Azure VM metadata address about the machine. */
+const LOOPBACK_ONLY = join(PROJECT_ROOT, "dist", "dev", "loopback-only.js");
 
 interface Sizes {
   readonly warmupRequests: number;
   readonly rounds: number;
   readonly slice: Readonly<Record<number, number>>;
-  /** Rounds of the resources/read and prompts/get part (concurrency 1 only). */
+  /** Rounds of the tools/list, resources/read and prompts/get parts (concurrency 1 only). */
   readonly operationRounds: number;
   readonly coldRuns: number;
   readonly oboCalls: number;
@@ -151,6 +160,19 @@ async function main(): Promise<void> {
     let calls: BenchReport["calls"] = { scenarios: [], peakRssBytes: {}, durationMs: 0 };
     if (parts.includes("calls")) {
       log("tools/call: starting the servers");
+      // Telemetry on, exported where the Azure Monitor exporter would send it (batches dropped as they come: only the kit's cost is measured).
+      const ingestion = await startFakeIngestion();
+      const dropBatches = setInterval(() => ingestion.batches.splice(0), 1000);
+      dropBatches.unref();
+      const kitTelemetry = await startServer({
+        name: "kit-telemetry",
+        entry: serverEntry("kit"),
+        args: ["full"],
+        execArgv: ["--import", LOOPBACK_ONLY],
+        env: { ...entra.kitEnv, APPLICATIONINSIGHTS_CONNECTION_STRING: ingestion.connectionString(randomUUID()), APPLICATION_INSIGHTS_NO_STATSBEAT: "true" },
+        timeoutMs: 60_000,
+      });
+      servers.push(kitTelemetry);
       const baseline = await startServer({ name: "baseline", entry: serverEntry("baseline") });
       servers.push(baseline);
       const hoisted = await startServer({ name: "baseline-hoisted", entry: serverEntry("baseline"), args: ["hoisted"] });
@@ -164,10 +186,56 @@ async function main(): Promise<void> {
         { id: "baseline-hoisted", label: "baseline, schema built once", server: hoisted },
         { id: "kit-none", label: "kit, no auth", server: kitNone },
         { id: "kit-full", label: "kit, full", server: kitFull, headersFor: (index) => ({ authorization: `Bearer ${callTokens[index % CALL_USERS]}` }) },
+        { id: "kit-telemetry", label: "kit, full, telemetry on", server: kitTelemetry, headersFor: (index) => ({ authorization: `Bearer ${callTokens[index % CALL_USERS]}` }) },
       ];
-      calls = await runCalls(cases, plan);
-      for (const server of servers.splice(0)) await server.stop();
+      try {
+        calls = await runCalls(cases, plan);
+      } finally {
+        clearInterval(dropBatches);
+        for (const server of servers.splice(0)) await server.stop();
+        await ingestion.close();
+      }
       log(`tools/call: done in ${(calls.durationMs / 1000).toFixed(0)} s`);
+    }
+
+    let lists: ListResult[] | undefined;
+    if (parts.includes("list")) {
+      log("tools/list: starting the servers");
+      const signedIn = (index: number) => ({ authorization: `Bearer ${callTokens[index % CALL_USERS]}` });
+      const listPlan = { ...plan, concurrencies: [1], rounds: sizes.operationRounds, onSlice: undefined };
+      lists = [];
+      const sdk50 = await startServer({ name: "baseline-list50", entry: serverEntry("baseline"), args: ["list50"] });
+      servers.push(sdk50);
+      const kit50 = await startServer({ name: "kit-list50", entry: serverEntry("kit"), args: ["full", "list50"], env: entra.kitEnv });
+      servers.push(kit50);
+      const local = await runCalls(
+        [
+          { id: "baseline-hoisted", label: "bare SDK, 50 tools", server: sdk50 },
+          { id: "kit-full", label: "kit, 50 tools", server: kit50, headersFor: signedIn },
+        ],
+        { ...listPlan, operation: listTools(LIST_TOOLS.at(-1)!.name) },
+      );
+      lists.push({ label: `${LIST_TOOLS.length} tools`, tools: LIST_TOOLS.length, calls: local, ratios: ratiosOf(local, "baseline-hoisted") });
+      for (const server of servers.splice(0)) await server.stop();
+      log(`tools/list, ${LIST_TOOLS.length} tools: done in ${(local.durationMs / 1000).toFixed(0)} s`);
+
+      // The downstream is a bare SDK serving the same fifty (it takes any token); the kit reaches it On-Behalf-Of the caller.
+      const downstream = await startServer({ name: "downstream-list50", entry: serverEntry("baseline"), args: ["list50"] });
+      servers.push(downstream);
+      const sdk100 = await startServer({ name: "baseline-list100", entry: serverEntry("baseline"), args: ["list100"] });
+      servers.push(sdk100);
+      const kit100 = await startServer({ name: "kit-list100", entry: serverEntry("kit"), args: ["full", "list100"], env: { ...entra.kitEnv, BENCH_FAR_MCP_URL: downstream.url.href } });
+      servers.push(kit100);
+      const throughGateway = await runCalls(
+        [
+          { id: "baseline-hoisted", label: "bare SDK, 100 tools", server: sdk100 },
+          { id: "kit-full", label: "kit, 50 tools + 50 through the gateway", server: kit100, headersFor: signedIn },
+        ],
+        { ...listPlan, operation: listTools(`${FAR_PREFIX}${LIST_TOOLS.at(-1)!.name}`) },
+      );
+      lists.push({ label: `${LIST_TOOLS.length} tools + ${LIST_TOOLS.length} through the gateway`, tools: 2 * LIST_TOOLS.length, calls: throughGateway, ratios: ratiosOf(throughGateway, "baseline-hoisted") });
+      for (const server of servers.splice(0)) await server.stop();
+      log(`tools/list, through the gateway: done in ${(throughGateway.durationMs / 1000).toFixed(0)} s`);
     }
 
     let operations: OperationResult[] | undefined;
@@ -246,6 +314,7 @@ async function main(): Promise<void> {
     }
 
     const ratios = ratiosOf(calls);
+    const ratiosToHoisted = ratiosOf(calls, "baseline-hoisted");
     const date = startedAt.toISOString().slice(0, 10);
     const report: BenchReport = {
       schema: "mcp-functions-kit-bench/1",
@@ -271,14 +340,15 @@ async function main(): Promise<void> {
       },
       calls,
       ratios,
-      ratiosToHoisted: ratiosOf(calls, "baseline-hoisted"),
+      ratiosToHoisted,
       ...(coldStart === undefined ? {} : { coldStart }),
       ...(oboEconomy === undefined ? {} : { oboEconomy }),
       ...(memory === undefined ? {} : { memory }),
       ...(gateway === undefined ? {} : { gateway }),
       ...(operations === undefined ? {} : { operations }),
       ...(openapi === undefined ? {} : { openapi }),
-      budget: budgetChecks(ratios, coldStart, gateway),
+      ...(lists === undefined ? {} : { lists }),
+      budget: budgetChecks({ calls, ratiosToHoisted, coldStart, gateway, lists }),
       failures,
     };
     await mkdir(out, { recursive: true });

@@ -8,7 +8,12 @@
  * builds it once, at startup: the fastest way to use the bare SDK, shown
  * beside the baseline for context. `node baseline.js items` also serves the
  * resource and the prompt of the resources/read and prompts/get benchmark,
- * the prompt's schema built in the factory too.
+ * the prompt's schema built in the factory too. `node baseline.js list50`
+ * serves the fifty tools of the tools/list benchmark (bench/fifty-tools.ts)
+ * and nothing else, their schemas built once (the fast wiring the list budget
+ * compares against); `list100` also serves the same fifty again under the
+ * gateway's prefix (`far_tool_00`, …), what a kit with fifty tools of its own
+ * and fifty behind its gateway lists.
  *
  * The SDK's Node adapter (`toNodeHandler` in `@modelcontextprotocol/node`) is
  * not a dependency of the project, so the few lines that turn a Node request
@@ -20,6 +25,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import { z } from "zod";
+import { FAR_PREFIX, LIST_TOOLS, listedToolAnswer } from "../fifty-tools.js";
 import { reportStartFailure, serveBenchChannel } from "../ipc.js";
 import { BENCH_PROMPT, BENCH_RESOURCE_URI, ECHO_MESSAGE } from "../protocol.js";
 
@@ -30,6 +36,22 @@ const echoInput = (): z.ZodObject<{ message: z.ZodString; times: z.ZodDefault<z.
   });
 const hoistedInput = process.argv.includes("hoisted") ? echoInput() : undefined;
 const servesItems = process.argv.includes("items");
+const listPrefixes = process.argv.includes("list100") ? ["", FAR_PREFIX] : process.argv.includes("list50") ? [""] : [];
+/** The list part's tools, schemas built once at startup. */
+const listedTools = listPrefixes.flatMap((prefix) => LIST_TOOLS.map((spec) => ({ spec, name: `${prefix}${spec.name}`, input: z.object(spec.shape()) })));
+
+/** Only the list part's tools (no echo): the same list the kit serves. */
+function buildListServer(): McpServer {
+  const server = new McpServer({ name: "bench-baseline", version: "1.0.0" }, { capabilities: { tools: { listChanged: false } } });
+  for (const { spec, name, input } of listedTools) {
+    server.registerTool(
+      name,
+      { title: spec.title, description: spec.description, inputSchema: input, annotations: { readOnlyHint: spec.readOnly, openWorldHint: false } },
+      async () => ({ content: [{ type: "text", text: listedToolAnswer(name) }] }),
+    );
+  }
+  return server;
+}
 
 /** The echo tool of tools/echo.ts, word for word, registered directly with the SDK. */
 function buildServer(): McpServer {
@@ -53,7 +75,7 @@ function buildServer(): McpServer {
   return server;
 }
 
-const handler = createMcpHandler(() => buildServer(), { legacy: "stateless" });
+const handler = createMcpHandler(() => (listedTools.length > 0 ? buildListServer() : buildServer()), { legacy: "stateless" });
 
 async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];

@@ -15,12 +15,21 @@
  * `node kit.js none|full items`: also the resource and the prompt of the
  * resources/read and prompts/get benchmark, with the same `obo()` need in
  * the full case.
+ * `node kit.js full list50`: the fifty tools of the tools/list benchmark
+ * (bench/fifty-tools.ts) instead of echo; `full list100`: the same fifty,
+ * and the downstream at BENCH_FAR_MCP_URL (a bare SDK serving them too)
+ * behind the gateway, so that the kit lists a hundred, fifty of them from
+ * the gateway's cached listing.
+ * Telemetry follows the environment as in the function app (serve-kit.ts):
+ * the benchmark's telemetry case sets an Application Insights connection
+ * string.
  */
 import { z } from "zod";
 import { DEMO_MCP_SCOPE_URI } from "../../dev/defaults.js";
 import { remoteServer } from "../../lib/gateway/index.js";
 import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type Needs } from "../../lib/mcp/index.js";
 import echo from "../../tools/echo.js";
+import { FAR_SERVER_NAME, LIST_TOOLS, listedToolAnswer } from "../fifty-tools.js";
 import { reportStartFailure } from "../ipc.js";
 import { BENCH_DOWNSTREAM_SCOPE, BENCH_PROMPT, BENCH_RESOURCE_URI, ECHO_MESSAGE } from "../protocol.js";
 import { serveKit } from "./serve-kit.js";
@@ -55,14 +64,38 @@ function benchItems(withObo: boolean): { resources: AnyResource[]; prompts: AnyP
   };
 }
 
+/** The list part's fifty tools, as kit definitions of the same specs the bare SDK registers. */
+const listedTools = LIST_TOOLS.map((spec) =>
+  defineTool({
+    name: spec.name,
+    title: spec.title,
+    description: spec.description,
+    input: spec.shape(),
+    annotations: { readOnlyHint: spec.readOnly, openWorldHint: false },
+    run: async () => listedToolAnswer(spec.name),
+  }),
+);
+
+/** A remote server at the URL `variable` names, its scope declared (as production should). */
+function benchRemote(name: string, variable: string, env: NodeJS.ProcessEnv): ReturnType<typeof remoteServer> {
+  const url = env[variable];
+  if (url === undefined) throw new Error(`${variable} must name the downstream MCP server`);
+  return remoteServer({ name, url, scopes: [DEMO_MCP_SCOPE_URI] });
+}
+
 async function main(): Promise<void> {
-  const mode = process.argv[2];
-  if (mode !== "none" && mode !== "full" && mode !== "gateway") throw new Error("usage: kit.js none|full|gateway [items]");
+  const [mode, extra] = process.argv.slice(2);
+  if ((mode !== "none" && mode !== "full" && mode !== "gateway") || (extra !== undefined && extra !== "items" && extra !== "list50" && extra !== "list100")) {
+    throw new Error("usage: kit.js none|full|gateway [items|list50|list100]");
+  }
   const env = mode === "none" ? { ...process.env, AUTH_MODE: "none" } : process.env;
-  const demoUrl = env["BENCH_DEMO_MCP_URL"];
-  const remoteServers = mode === "gateway" && demoUrl !== undefined ? [remoteServer({ name: "demo", url: demoUrl, scopes: [DEMO_MCP_SCOPE_URI] })] : [];
-  const items = process.argv[3] === "items" ? benchItems(mode === "full") : {};
-  await serveKit("bench-kit", [mode === "none" ? echo : echoWithObo], env, { ...items, remoteServers });
+  const remoteServers = [
+    ...(mode === "gateway" ? [benchRemote("demo", "BENCH_DEMO_MCP_URL", env)] : []),
+    ...(extra === "list100" ? [benchRemote(FAR_SERVER_NAME, "BENCH_FAR_MCP_URL", env)] : []),
+  ];
+  const items = extra === "items" ? benchItems(mode === "full") : {};
+  const tools = extra === "list50" || extra === "list100" ? listedTools : [mode === "none" ? echo : echoWithObo];
+  await serveKit("bench-kit", tools, env, { ...items, remoteServers });
 }
 
 main().catch(reportStartFailure);

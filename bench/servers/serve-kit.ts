@@ -1,7 +1,9 @@
 /**
  * A bench server's kit: the function app's route table on the local host,
  * exactly as `npm start` serves it, on a free loopback port, reported to the
- * benchmark once it listens.
+ * benchmark once it listens. Telemetry starts as the settings say (off unless
+ * the benchmark sets it up), and the server reports ready only once it
+ * records, so that no measured call is served untraced.
  */
 import { createEndpoints } from "../../functions/app.js";
 import { loadConfig, type Environment } from "../../lib/config.js";
@@ -10,6 +12,7 @@ import { consoleSink, createLogger } from "../../lib/log.js";
 import { resolveRemoteServers } from "../../lib/gateway/index.js";
 import type { AnyTool, McpServerDefinition } from "../../lib/mcp/index.js";
 import { createSecretSource } from "../../lib/secrets/index.js";
+import { startTelemetry, telemetryActive } from "../../lib/telemetry/index.js";
 import { serveBenchChannel } from "../ipc.js";
 import { freePort } from "./free-port.js";
 
@@ -22,6 +25,8 @@ export async function serveKit(name: string, tools: readonly AnyTool[], env: Env
   const port = await freePort();
   const config = loadConfig({ LOG_LEVEL: "warn", ...env, PORT: String(port) });
   const log = createLogger(config.logLevel, consoleSink);
+  await startTelemetry(config.telemetry, log);
+  if (config.telemetry.exporter !== "off" && !telemetryActive()) throw new Error(`telemetry (${config.telemetry.exporter}) did not start; see the warning above`);
   const remoteServers = await resolveRemoteServers(items.remoteServers ?? [], { entra: config.entra, runningInAzure: config.runningInAzure });
   const host = createLocalHost({
     endpoints: createEndpoints({ config, server: { name, version: "1.0.0", tools, ...items, remoteServers }, log, secrets: createSecretSource({ settings: config.secrets, env, log }) }),

@@ -38,6 +38,13 @@ const calls: CallsResult = {
   durationMs: 1000,
 };
 
+/** The same figures against the budget's baseline, the bare SDK with its schemas built once. */
+const hoistedCalls: CallsResult = {
+  scenarios: [{ ...calls.scenarios[0]!, case: "baseline-hoisted" }, calls.scenarios[1]!],
+  peakRssBytes: { "baseline-hoisted": 100 * 2 ** 20, "kit-full": 110 * 2 ** 20 },
+  durationMs: 1000,
+};
+
 describe("benchmark report", () => {
   it("takes percentiles by nearest rank", () => {
     assert.equal(percentile([5, 1, 3, 2, 4], 50), 3);
@@ -54,7 +61,22 @@ describe("benchmark report", () => {
     assert.equal(ratio!.cpu, 1.1);
     assert.equal(ratio!.p99, 1.25);
     assert.equal(ratio!.headline, 1.2);
-    assert.deepEqual(budgetChecks([ratio!], undefined).map((check) => check.met), [true]);
+  });
+
+  it("judges p50, CPU and p99 of the authenticated call, tools/list and peak RSS against the bare SDK with schemas built once", () => {
+    const ratiosToHoisted = ratiosOf(hoistedCalls, "baseline-hoisted");
+    const lists = [{ label: "50 tools", tools: 50, calls: hoistedCalls, ratios: ratiosToHoisted }];
+    const checks = budgetChecks({ calls: hoistedCalls, ratiosToHoisted, lists });
+    const verdicts = Object.fromEntries(checks.map((check) => [check.what, [check.ratio, check.limit, check.met]]));
+    assert.deepEqual(verdicts, {
+      "authenticated tools/call, 2026-07-28, concurrency 1: p50 latency": [1.2, 1.1, false],
+      "authenticated tools/call, 2026-07-28, concurrency 1: server CPU per call": [1.1, 1.1, true],
+      "authenticated tools/call, 2026-07-28, concurrency 1: p99 latency": [1.25, 1.3, true],
+      "tools/list, 50 tools, 2026-07-28, concurrency 1: p50 latency": [1.2, 1.1, false],
+      "peak RSS over the tools/call part (32 concurrent callers at the peak), authenticated kit": [1.1, 1.15, true],
+    });
+    // The SDK as its examples wire it is the first round's baseline: it no longer decides anything.
+    assert.deepEqual(budgetChecks({ calls, ratiosToHoisted: [], }), []);
   });
 
   it("judges the gateway's proxied call against the direct one and reports its On-Behalf-Of requests", () => {
@@ -68,11 +90,12 @@ describe("benchmark report", () => {
       users: 20,
       proxiedCalls: 150,
     };
-    const [check] = budgetChecks([], undefined, gateway);
+    const empty = { scenarios: [], peakRssBytes: {}, durationMs: 0 };
+    const [check] = budgetChecks({ calls: empty, ratiosToHoisted: [], gateway });
     assert.equal(check!.met, true);
     assert.match(check!.what, /gateway: proxied tools\/call vs the same downstream called directly/);
-    assert.equal(budgetChecks([], undefined, { ...gateway, p50Ratio: 2.1 })[0]!.met, false);
-    const report = { schema: "mcp-functions-kit-bench/1", quick: false, date: "2026-12-02", startedAt: "", durationMs: 1, machine: { cpuModel: "x", cores: 2, memoryGiB: 4, platform: "linux", node: "20", loadAverage: { start: 1, end: 1 } }, versions: {}, plan: { protocols: [], concurrencies: [], warmupRequests: 0, rounds: 0, sliceRequests: {} }, calls: { scenarios: [], peakRssBytes: {}, durationMs: 0 }, ratios: [], ratiosToHoisted: [], gateway, budget: budgetChecks([], undefined, gateway), failures: [] } satisfies BenchReport;
+    assert.equal(budgetChecks({ calls: empty, ratiosToHoisted: [], gateway: { ...gateway, p50Ratio: 2.1 } })[0]!.met, false);
+    const report = { schema: "mcp-functions-kit-bench/1", quick: false, date: "2026-12-02", startedAt: "", durationMs: 1, machine: { cpuModel: "x", cores: 2, memoryGiB: 4, platform: "linux", node: "20", loadAverage: { start: 1, end: 1 } }, versions: {}, plan: { protocols: [], concurrencies: [], warmupRequests: 0, rounds: 0, sliceRequests: {} }, calls: { scenarios: [], peakRssBytes: {}, durationMs: 0 }, ratios: [], ratiosToHoisted: [], gateway, budget: budgetChecks({ calls: empty, ratiosToHoisted: [], gateway }), failures: [] } satisfies BenchReport;
     const markdown = renderMarkdown(report);
     assert.match(markdown, /## Gateway/);
     assert.match(markdown, /the gateway adds 0\.50 ms at p50/);
@@ -93,12 +116,14 @@ describe("benchmark report", () => {
       plan: { protocols: ["2026-07-28"], concurrencies: [1], warmupRequests: 1, rounds: 3, sliceRequests: { "1": 10 } },
       calls,
       ratios,
-      ratiosToHoisted: [],
-      budget: budgetChecks(ratios, undefined),
+      ratiosToHoisted: ratios,
+      budget: budgetChecks({ calls, ratiosToHoisted: ratios }),
       failures: [],
     };
     const markdown = renderMarkdown(report);
-    assert.match(markdown, /\| kit, full \(token \+ cached OBO\) \| 2026-07-28 \| 1 \|.*\| 1\.20× \| 1\.25× \| 1\.25× \| 1\.10× \|/);
+    // p50, p99 and CPU against the SDK with schemas built once, then p50 and time against the examples' wiring.
+    assert.match(markdown, /\| kit, full \(token \+ cached OBO\) \| 2026-07-28 \| 1 \|.*\| 1\.20× \| 1\.25× \| 1\.10× \| 1\.20× \| 1\.25× \|/);
+    assert.match(markdown, /\| authenticated tools\/call, 2026-07-28, concurrency 1: p50 latency \| 1\.20× \| 1\.10× \| \*\*no\*\* \|/);
     const svg = renderChart(report);
     assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     assert.match(svg, /<\/svg>\n$/);
@@ -107,6 +132,11 @@ describe("benchmark report", () => {
     assert.equal((svg.match(/<text /g) ?? []).length, (svg.match(/<\/text>/g) ?? []).length);
     assert.doesNotMatch(markdown, /resources\/read and prompts\/get/, "no section for a part that did not run");
     assert.doesNotMatch(markdown, /Tools from OpenAPI/, "no section for a part that did not run");
+
+    const withLists = renderMarkdown({ ...report, lists: [{ label: "50 tools", tools: 50, calls: hoistedCalls, ratios: ratiosOf(hoistedCalls, "baseline-hoisted") }] });
+    assert.match(withLists, /## tools\/list against the bare SDK/);
+    assert.match(withLists, /\| 50 tools \| kit, full \(token \+ cached OBO\) \| 2026-07-28 \| 1 \|[^\n]*\| 1\.20× \| 1\.10× \|/);
+    assert.doesNotMatch(markdown, /## tools\/list/, "no section for a part that did not run");
 
     const generation = (tools: number, generateMs: number) => ({ runs: 3, tools, medianImportMs: 200, medianGenerateMs: generateMs, medianGenerateCpuMs: generateMs / 2, vsAppImport: generateMs / 200 });
     const withOpenApi = renderMarkdown({

@@ -387,7 +387,7 @@ function openApiSection(openapi: OpenApiResult): string[] {
     `| hand-written, in a kit also serving GitHub's operations (${calls.withGithub.tools} tools) | ${fixed(calls.withGithub.handP50Ms, 3)} | ${fixed(calls.withGithub.handCpuMsPerCall, 3)} |`,
     `| ÷ the same tool with 2 tools served (median of rounds) | ${times(calls.withGithub.p50Ratio)} | ${times(calls.withGithub.cpuRatio)} |`,
     "",
-    "Every request builds its server with every tool registered (the MCP SDK's stateless serving), so a long tool list costs every call, not only tools/list: expose the operations that matter (`include`).",
+    "Every request builds its server (the MCP SDK's stateless serving); a tools/call registers only the tool it calls, a tools/list every tool, so a long tool list costs the lists: expose the operations that matter (`include`).",
     "",
   );
   return lines;

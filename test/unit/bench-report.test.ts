@@ -183,7 +183,7 @@ describe("benchmark report", () => {
       failures: [],
     });
     assert.match(markdown, /## resources\/read and prompts\/get against the bare SDK/);
-    assert.match(markdown, /\| resources\/read \| bare SDK \(baseline\) \| 2026-07-28 \|[^\n]*\| 1 \| 1 \|/);
+    assert.match(markdown, /\| resources\/read \| bare SDK as its examples wire it \(first round's baseline\) \| 2026-07-28 \|[^\n]*\| 1 \| 1 \|/);
     assert.match(markdown, /\| resources\/read \| kit, full \(token \+ cached OBO\) \| 2026-07-28 \|[^\n]*\| 1\.20× \| 1\.10× \|/);
   });
 });

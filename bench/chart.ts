@@ -7,7 +7,7 @@
  * the import ratio underneath.
  */
 import type { BenchReport } from "./report.js";
-import { IMPORT_BUDGET, TOOL_CALL_BUDGET } from "./ratios.js";
+import { IMPORT_BUDGET, TOOL_CALL_BUDGET, type CaseRatios } from "./ratios.js";
 
 interface Bar {
   readonly label: string;
@@ -32,12 +32,9 @@ export function renderChart(report: BenchReport): string {
   const groups: Group[] = [];
   for (const concurrency of report.plan.concurrencies) {
     for (const protocol of report.plan.protocols) {
-      // The examples' wiring against the fast one is the inverse of the hoisted case's ratio to it.
-      const examples = report.ratios.find((ratio) => ratio.case === "baseline-hoisted" && ratio.protocol === protocol && ratio.concurrency === concurrency);
-      const ratios: Array<{ case: Charted; p50: number; cpu: number }> = [
-        ...(examples === undefined ? [] : [{ case: "baseline" as const, p50: 1 / examples.p50, cpu: 1 / examples.cpu }]),
-        ...report.ratiosToHoisted.filter((ratio): ratio is typeof ratio & { case: Charted } => ratio.case in LABELS && ratio.protocol === protocol && ratio.concurrency === concurrency),
-      ];
+      const ratios = report.ratiosToHoisted.filter(
+        (ratio): ratio is CaseRatios & { case: Charted } => ratio.case in LABELS && ratio.protocol === protocol && ratio.concurrency === concurrency,
+      );
       const bar = (pick: "p50" | "cpu") =>
         ratios.map((ratio) => ({
           label: LABELS[ratio.case],

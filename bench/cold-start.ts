@@ -173,15 +173,15 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
   };
   const telemetryReady = { runs: ready.length, medianMs: round(median(ready), 1), minMs: round(Math.min(...ready), 1) };
 
-  const baselineSamples: Array<{ readyMs: number; firstCallMs: number }> = [];
-  const kitSamples: Array<{ readyMs: number; firstCallMs: number }> = [];
+  const baselineSamples: FirstCallSample[] = [];
+  const kitSamples: FirstCallSample[] = [];
   const breakdowns: KitFirstCall[] = [];
   for (let index = 0; index < runs; index++) {
     baselineSamples.push((await firstCall("baseline", undefined)).sample);
     // A user no other process has exchanged a token for: the first call pays for one OBO exchange.
     const kit = await firstCall("kit", await entra.token(index % entra.userCount));
     kitSamples.push(kit.sample);
-    breakdowns.push(kit);
+    if (kit.breakdown !== undefined) breakdowns.push(kit.breakdown);
   }
   log(`  first call: ${runs} fresh processes each`);
   return {
@@ -191,7 +191,8 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
     firstCallBreakdown: breakdownOf(breakdowns),
   };
 
-  async function firstCall(kind: "baseline" | "kit", token: string | undefined): Promise<KitFirstCall> {
+  /** Spawn to first answer; for the kit, also the first call's own time, the warm calls and Entra's requests. */
+  async function firstCall(kind: "baseline" | "kit", token: string | undefined): Promise<{ sample: FirstCallSample; breakdown?: KitFirstCall }> {
     const server =
       kind === "baseline"
         ? await startServer({ name: "baseline (cold)", entry: serverEntry("baseline") })
@@ -204,21 +205,19 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
         ...(token === undefined ? {} : { headersFor: () => ({ authorization: `Bearer ${token}` }) }),
         isSuccess: isEchoAnswer,
       };
-      const sentEpochMs = performance.timeOrigin + performance.now();
       const sentAt = performance.now();
       await drive(target, agent, 1, 1);
       const answeredAt = performance.now();
+      const sample = { readyMs: round(server.readyAt - server.spawnedAt, 1), firstCallMs: round(answeredAt - server.spawnedAt, 1) };
+      if (kind === "baseline") return { sample };
+      // The stand-in stamps its records with the epoch clock.
+      const sentEpochMs = performance.timeOrigin + sentAt;
       const entraRequests = entra.standIn.activity
         .records()
         .filter((record) => record.at >= Math.floor(sentEpochMs))
         .map((record) => ({ label: record.grantType === undefined ? record.endpoint : `${record.endpoint} (${record.grantType})`, afterSentMs: Math.max(0, record.at - sentEpochMs) }));
-      const warm = kind === "kit" ? median((await drive(target, agent, WARM_CALLS, 1)).latenciesMs) : Number.NaN;
-      return {
-        sample: { readyMs: round(server.readyAt - server.spawnedAt, 1), firstCallMs: round(answeredAt - server.spawnedAt, 1) },
-        firstMs: answeredAt - sentAt,
-        warmMs: warm,
-        entraRequests,
-      };
+      const warmMs = median((await drive(target, agent, WARM_CALLS, 1)).latenciesMs);
+      return { sample, breakdown: { firstMs: answeredAt - sentAt, warmMs, entraRequests } };
     } finally {
       agent.destroy();
       await server.stop();
@@ -226,9 +225,11 @@ export async function measureColdStart(entra: BenchEntra, runs: number, log: (li
   }
 }
 
-/** One fresh process's first call: the spawn figures, its own wall time, the warm calls' median, and Entra's requests in order. */
+/** Spawn until listening, and until the first call was answered. */
+type FirstCallSample = FirstCallFigures["samples"][number];
+
+/** One fresh kit process's first call: its own wall time, the warm calls' median, and Entra's requests in order. */
 interface KitFirstCall {
-  readonly sample: { readonly readyMs: number; readonly firstCallMs: number };
   readonly firstMs: number;
   readonly warmMs: number;
   readonly entraRequests: ReadonlyArray<{ readonly label: string; readonly afterSentMs: number }>;
@@ -259,7 +260,7 @@ function breakdownOf(calls: readonly KitFirstCall[]): FirstCallBreakdown {
   };
 }
 
-function firstCallFigures(samples: Array<{ readyMs: number; firstCallMs: number }>): FirstCallFigures {
+function firstCallFigures(samples: FirstCallSample[]): FirstCallFigures {
   return {
     runs: samples.length,
     medianReadyMs: round(median(samples.map((sample) => sample.readyMs)), 1),

@@ -7,7 +7,7 @@
 import { z } from "zod";
 
 /** How many tools the list part serves per server. */
-export const LIST_TOOL_COUNT = 50;
+const LIST_TOOL_COUNT = 50;
 
 export interface ListedToolSpec {
   readonly name: string;

@@ -9,9 +9,9 @@ import type { CallsResult, CaseId, ScenarioResult } from "./calls.js";
 import type { ProtocolName } from "./protocol.js";
 import { median, round } from "./stats.js";
 
-/** A kit case's ratios to the baseline at one protocol and concurrency; above 1 means slower or costlier than the SDK. */
+/** A case's ratios to the baseline it was measured against, at one protocol and concurrency; above 1 means slower or costlier than that SDK. */
 export interface CaseRatios {
-  readonly case: Exclude<CaseId, "baseline">;
+  readonly case: CaseId;
   readonly protocol: ProtocolName;
   readonly concurrency: number;
   /** Median latency × (median of the per-round ratios). */
@@ -49,7 +49,7 @@ export const FIRST_ROUND_TOOL_CALL_BUDGET = 1.3;
 export function ratiosOf(result: CallsResult, against: CaseId = "baseline"): CaseRatios[] {
   const ratios: CaseRatios[] = [];
   for (const scenario of result.scenarios) {
-    if (scenario.case === against || scenario.case === "baseline") continue;
+    if (scenario.case === against) continue;
     const baseline = result.scenarios.find((other) => other.case === against && other.protocol === scenario.protocol && other.concurrency === scenario.concurrency);
     if (baseline === undefined) continue;
     const p50Rounds = paired(scenario.roundP50Ms, baseline.roundP50Ms, (kit, sdk) => kit / sdk);
@@ -68,6 +68,11 @@ export function ratiosOf(result: CallsResult, against: CaseId = "baseline"): Cas
     });
   }
   return ratios;
+}
+
+/** The ratios of a case at one protocol and concurrency, for tables. */
+export function ratioOf(ratios: readonly CaseRatios[], caseId: CaseId, protocol: ProtocolName, concurrency: number): CaseRatios | undefined {
+  return ratios.find((ratio) => ratio.case === caseId && ratio.protocol === protocol && ratio.concurrency === concurrency);
 }
 
 /** The scenario of a case, for tables. */

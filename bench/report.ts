@@ -13,6 +13,7 @@ import {
   FIRST_ROUND_TOOL_CALL_BUDGET,
   IMPORT_BUDGET,
   PEAK_RSS_BUDGET,
+  ratioOf,
   scenarioOf,
   TOOL_CALL_BUDGET,
   TOOL_CALL_P99_BUDGET,
@@ -165,7 +166,7 @@ export function renderMarkdown(report: BenchReport): string {
   const telemetry = report.ratiosToHoisted.filter((ratio) => ratio.case === "kit-telemetry");
   if (telemetry.length > 0) {
     const againstKit = (ratio: CaseRatios, pick: "p50" | "cpu"): string => {
-      const kit = report.ratiosToHoisted.find((candidate) => candidate.case === "kit-full" && candidate.protocol === ratio.protocol && candidate.concurrency === ratio.concurrency);
+      const kit = ratioOf(report.ratiosToHoisted, "kit-full", ratio.protocol, ratio.concurrency);
       return kit === undefined ? "–" : times(ratio[pick] / kit[pick]);
     };
     lines.push(
@@ -310,17 +311,9 @@ function callsSection(report: BenchReport): string[] {
       for (const caseId of ["baseline", "baseline-hoisted", "kit-none", "kit-full", "kit-telemetry"] as const) {
         const scenario = scenarioOf(report.calls, caseId, protocol, concurrency);
         if (scenario === undefined) continue;
-        const find = (ratios: readonly CaseRatios[]): CaseRatios | undefined =>
-          ratios.find((candidate) => candidate.case === caseId && candidate.protocol === protocol && candidate.concurrency === concurrency);
-        const examples = find(report.ratios);
-        const fast = find(report.ratiosToHoisted);
-        // The examples' wiring against the fast one: the inverse of the fast one's ratios to it.
-        const hoistedToExamples = report.ratios.find((candidate) => candidate.case === "baseline-hoisted" && candidate.protocol === protocol && candidate.concurrency === concurrency);
-        const fastCells =
-          caseId === "baseline-hoisted" ? ["1", "1", "1"]
-          : caseId === "baseline" ? (hoistedToExamples === undefined ? ["–", "–", "–"] : [times(1 / hoistedToExamples.p50), times(1 / hoistedToExamples.p99), times(1 / hoistedToExamples.cpu)])
-          : fast === undefined ? ["–", "–", "–"]
-          : [times(fast.p50), times(fast.p99), times(fast.cpu)];
+        const fast = ratioOf(report.ratiosToHoisted, caseId, protocol, concurrency);
+        const examples = ratioOf(report.ratios, caseId, protocol, concurrency);
+        const fastCells = caseId === "baseline-hoisted" ? ["1", "1", "1"] : fast === undefined ? ["–", "–", "–"] : [times(fast.p50), times(fast.p99), times(fast.cpu)];
         const exampleCells = caseId === "baseline" ? ["1", "1"] : examples === undefined ? ["–", "–"] : [times(examples.p50), times(examples.time)];
         const cells = [...fastCells, ...exampleCells];
         lines.push(
@@ -346,7 +339,7 @@ function listsSection(lists: readonly ListResult[]): string[] {
   );
   for (const list of lists) {
     for (const scenario of list.calls.scenarios) {
-      const ratio = list.ratios.find((candidate) => candidate.case === scenario.case && candidate.protocol === scenario.protocol && candidate.concurrency === scenario.concurrency);
+      const ratio = ratioOf(list.ratios, scenario.case, scenario.protocol, scenario.concurrency);
       lines.push(
         `| ${list.label} | ${CASE_LABELS[scenario.case]} | ${scenario.protocol} | ${scenario.concurrency} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.p99Ms, 2)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${ratio === undefined ? "1" : times(ratio.p50)} | ${ratio === undefined ? "1" : times(ratio.cpu)} |`,
       );
@@ -406,7 +399,7 @@ function operationsSection(operations: readonly OperationResult[]): string[] {
   );
   for (const operation of operations) {
     for (const scenario of operation.calls.scenarios) {
-      const ratio = operation.ratios.find((candidate) => candidate.case === scenario.case && candidate.protocol === scenario.protocol && candidate.concurrency === scenario.concurrency);
+      const ratio = ratioOf(operation.ratios, scenario.case, scenario.protocol, scenario.concurrency);
       lines.push(
         `| ${operation.method} | ${CASE_LABELS[scenario.case]} | ${scenario.protocol} | ${fixed(scenario.p50Ms, 3)} | ${fixed(scenario.rps, 0)} | ${fixed(scenario.serverCpuMsPerCall, 3)} | ${ratio === undefined ? "1" : times(ratio.p50)} | ${ratio === undefined ? "1" : times(ratio.cpu)} |`,
       );

@@ -27,7 +27,7 @@
 import { z } from "zod";
 import { DEMO_MCP_SCOPE_URI } from "../../dev/defaults.js";
 import { remoteServer } from "../../lib/gateway/index.js";
-import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type Needs } from "../../lib/mcp/index.js";
+import { definePrompt, defineResource, defineTool, obo, type AnyPrompt, type AnyResource, type AnyTool, type Needs } from "../../lib/mcp/index.js";
 import echo from "../../tools/echo.js";
 import { FAR_SERVER_NAME, LIST_TOOLS, listedToolAnswer } from "../fifty-tools.js";
 import { reportStartFailure } from "../ipc.js";
@@ -64,17 +64,18 @@ function benchItems(withObo: boolean): { resources: AnyResource[]; prompts: AnyP
   };
 }
 
-/** The list part's fifty tools, as kit definitions of the same specs the bare SDK registers. */
-const listedTools = LIST_TOOLS.map((spec) =>
-  defineTool({
-    name: spec.name,
-    title: spec.title,
-    description: spec.description,
-    input: spec.shape(),
-    annotations: { readOnlyHint: spec.readOnly, openWorldHint: false },
-    run: async () => listedToolAnswer(spec.name),
-  }),
-);
+/** The list part's fifty tools, as kit definitions of the same specs the bare SDK registers (built only in the list modes: the cold start times `full`). */
+const listedTools = (): AnyTool[] =>
+  LIST_TOOLS.map((spec) =>
+    defineTool({
+      name: spec.name,
+      title: spec.title,
+      description: spec.description,
+      input: spec.shape(),
+      annotations: { readOnlyHint: spec.readOnly, openWorldHint: false },
+      run: async () => listedToolAnswer(spec.name),
+    }),
+  );
 
 /** A remote server at the URL `variable` names, its scope declared (as production should). */
 function benchRemote(name: string, variable: string, env: NodeJS.ProcessEnv): ReturnType<typeof remoteServer> {
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     ...(extra === "list100" ? [benchRemote(FAR_SERVER_NAME, "BENCH_FAR_MCP_URL", env)] : []),
   ];
   const items = extra === "items" ? benchItems(mode === "full") : {};
-  const tools = extra === "list50" || extra === "list100" ? listedTools : [mode === "none" ? echo : echoWithObo];
+  const tools = extra === "list50" || extra === "list100" ? listedTools() : [mode === "none" ? echo : echoWithObo];
   await serveKit("bench-kit", tools, env, { ...items, remoteServers });
 }
 

@@ -75,6 +75,15 @@ describe("benchmark report", () => {
       "tools/list, 50 tools, 2026-07-28, concurrency 1: p50 latency": [1.2, 1.1, false],
       "peak RSS over the tools/call part (32 concurrent callers at the peak), authenticated kit": [1.1, 1.15, true],
     });
+    // Against the fast SDK, the examples' wiring gets its own paired ratios (for the table and the chart), and is never judged.
+    const both: CallsResult = { ...calls, scenarios: [...calls.scenarios, { ...calls.scenarios[0]!, case: "baseline-hoisted", roundP50Ms: [0.5, 0.5, 2.5], roundServerCpuMsPerCall: [0.5, 0.5, 2] }] };
+    const examples = ratiosOf(both, "baseline-hoisted").find((ratio) => ratio.case === "baseline");
+    assert.equal(examples?.p50, 2);
+    assert.equal(examples?.cpu, 2);
+    assert.deepEqual(
+      budgetChecks({ calls: both, ratiosToHoisted: ratiosOf(both, "baseline-hoisted") }).map((check) => check.what),
+      ["p50 latency", "server CPU per call", "p99 latency"].map((figure) => `authenticated tools/call, 2026-07-28, concurrency 1: ${figure}`),
+    );
     // The SDK as its examples wire it is the first round's baseline: it no longer decides anything.
     assert.deepEqual(budgetChecks({ calls, ratiosToHoisted: [], }), []);
   });

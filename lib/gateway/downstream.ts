@@ -8,8 +8,10 @@
  * outlives it is only a cache, per (server, user): the era verdict (for a
  * 2026-07-28 server its `server/discover` result, so later calls cost one
  * request; for a 2025-era server "legacy", so the probe is skipped), kept by
- * the caller. A 2025-era server's session, when it opens one, is ended with
- * the conversation.
+ * the caller, and for a 2026-07-28 server the connected client itself, idle
+ * until the same user's next call takes it (so that call sets up nothing).
+ * A 2025-era server's session, when it opens one, is ended with the
+ * conversation.
  *
  * Failures come out as {@link DownstreamFailure}: what went wrong, in words
  * that name the server and never repeat what it said unbounded.
@@ -32,6 +34,7 @@ import { NeedError, StepUpRequiredError } from "../mcp/needs.js";
 import { withDeadline } from "../abort.js";
 import { boundedFetch, ResponseTooLargeError } from "./bounded-fetch.js";
 import { DownstreamFailure } from "./errors.js";
+import { IdleClients } from "./idle-clients.js";
 import type { RemoteServer } from "./remote-server.js";
 import { cleanMessage } from "./untrusted-text.js";
 
@@ -54,8 +57,44 @@ export interface Conversation {
 }
 
 /**
+ * A client and its transport, with what the conversation holding it brings:
+ * the transport asks the binding for the caller's token and reports a
+ * refused response to it, so a kept client serves each conversation as that
+ * conversation's caller, with that conversation's signal.
+ */
+export interface Connection {
+  readonly client: Client;
+  readonly transport: StreamableHTTPClientTransport;
+  binding: Binding | undefined;
+}
+
+interface Binding {
+  readonly caller: DownstreamCaller;
+  readonly guard: AbortController;
+  refused: ResponseTooLargeError | undefined;
+  /** Whether the token was refreshed after a 401 in this conversation: a second 401 fails it. */
+  refreshed: boolean;
+}
+
+/**
+ * Clients of 2026-07-28 servers, kept idle between calls per (server, user):
+ * such a server holds no session, so a kept client is only the SDK objects
+ * and the era it learnt, and a call through it is one request with nothing
+ * to set up or close. A 2025-era server's client is never kept: its session
+ * ends with the conversation.
+ */
+export type KeptConnections = IdleClients<Connection>;
+
+/** The keeping the gateway uses: as many idle clients per (server, user) as its calls ran at once, up to 4; 500 in all; a minute idle at most. */
+export function keptConnections(): KeptConnections {
+  return new IdleClients<Connection>({ perKey: 4, total: 500, idleMs: 60_000 }, (connection) => void connection.client.close().catch(() => undefined));
+}
+
+/**
  * Opens a conversation with `server` as the caller's user, runs `work`, and
- * closes it whatever happens. `prior` is the cached era verdict, if any.
+ * closes it whatever happens, or gives its client back to `kept` for the
+ * same user's next conversation when the server is a 2026-07-28 one and
+ * nothing went wrong. `prior` is the cached era verdict, if any.
  * @throws DownstreamFailure, StepUpRequiredError (the server wants a scope the user has not granted), NeedError (the exchange failed)
  */
 export async function converse<T>(
@@ -64,26 +103,23 @@ export async function converse<T>(
   prior: PriorDiscovery | undefined,
   signal: AbortSignal,
   work: (conversation: Conversation) => Promise<T>,
+  kept?: KeptConnections,
 ): Promise<T> {
-  const scopes = server.scopes!;
-  let refused: ResponseTooLargeError | undefined;
-  const guard = new AbortController();
+  const key = `${server.name}\u0000${caller.token.tenantId}/${caller.token.objectId}`;
+  const binding: Binding = { caller, guard: new AbortController(), refused: undefined, refreshed: false };
+  const { guard } = binding;
   const onCallerAbort = (): void => guard.abort(signal.reason);
   if (signal.aborted) onCallerAbort();
   else signal.addEventListener("abort", onCallerAbort, { once: true });
-  const transport = new StreamableHTTPClientTransport(server.url, {
-    authProvider: onBehalfOfProvider(caller, scopes, guard.signal),
-    fetch: boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
-      refused ??= error;
-      guard.abort(error);
-    }),
-  });
-  const client = new Client({ name: "mcp-functions-kit-gateway", version: "1" }, { versionNegotiation: { mode: "auto" } });
-  let legacy = false;
+  let connection = kept?.take(key);
+  const reused = connection !== undefined;
+  connection ??= newConnection(server);
+  connection.binding = binding;
+  const { client, transport } = connection;
+  let keep = false;
   try {
-    await client.connect(transport, { signal: guard.signal, timeout: server.timeoutMs, ...(prior === undefined ? {} : { prior }) });
-    legacy = client.getProtocolEra() === "legacy";
-    return await work({
+    if (!reused) await client.connect(transport, { signal: guard.signal, timeout: server.timeoutMs, ...(prior === undefined ? {} : { prior }) });
+    const value = await work({
       client,
       signal: guard.signal,
       verdict: () => {
@@ -91,32 +127,70 @@ export async function converse<T>(
         return client.getProtocolEra() === "modern" && discover !== undefined ? { kind: "modern", discover } : client.getProtocolEra() === "legacy" ? { kind: "legacy" } : undefined;
       },
     });
+    keep = kept !== undefined && client.getProtocolEra() === "modern" && transport.sessionId === undefined && !guard.signal.aborted;
+    return value;
   } catch (error) {
-    throw explain(server, refused ?? error, signal);
+    throw explain(server, binding.refused ?? error, signal);
   } finally {
     signal.removeEventListener("abort", onCallerAbort);
-    // A 2025-era server may have opened a session for this conversation: end it, politely and briefly.
-    if (legacy && transport.sessionId !== undefined && !guard.signal.aborted) {
-      await withDeadline(1000, () => new Error("session end timed out"), () => transport.terminateSession()).catch(() => undefined);
-    }
-    await client.close().catch(() => undefined);
+    // Ending a session is a request too: the binding goes only after it.
+    if (!keep) await release(connection, guard.signal);
+    connection.binding = undefined;
+    if (keep) kept!.give(key, connection);
   }
+}
+
+/** A client for `server` and its transport, not yet connected, asking its binding for everything per conversation. */
+function newConnection(server: RemoteServer): Connection {
+  const scopes = server.scopes!;
+  const bound = (): Binding => {
+    // The client sends only inside a conversation, which binds it first.
+    if (connection.binding === undefined) throw new Error("The gateway's MCP client sent a request outside a conversation.");
+    return connection.binding;
+  };
+  const connection: Connection = {
+    client: new Client({ name: "mcp-functions-kit-gateway", version: "1" }, { versionNegotiation: { mode: "auto" } }),
+    transport: new StreamableHTTPClientTransport(server.url, {
+      authProvider: onBehalfOfProvider(scopes, bound),
+      fetch: boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
+        const binding = connection.binding;
+        if (binding === undefined) return;
+        binding.refused ??= error;
+        binding.guard.abort(error);
+      }),
+    }),
+    binding: undefined,
+  };
+  return connection;
+}
+
+/** Closes a connection that is not kept; a 2025-era server's session, if it opened one, is ended first, politely and briefly. */
+async function release(connection: Connection, signal: AbortSignal): Promise<void> {
+  const { client, transport } = connection;
+  if (client.getProtocolEra() === "legacy" && transport.sessionId !== undefined && !signal.aborted) {
+    await withDeadline(1000, () => new Error("session end timed out"), () => transport.terminateSession()).catch(() => undefined);
+  }
+  await client.close().catch(() => undefined);
 }
 
 /**
  * The token source the MCP transport asks before every request: an
- * On-Behalf-Of token for the server's scopes (from the kit's cache after the
- * first). When the server answers 401 the transport asks for a fresh one
- * once and retries once; a second 401 in the same conversation fails it.
+ * On-Behalf-Of token for the server's scopes as the bound conversation's
+ * caller (from the kit's cache after the first). When the server answers
+ * 401 the transport asks for a fresh one once and retries once; a second
+ * 401 in the same conversation fails it.
  */
-function onBehalfOfProvider(caller: DownstreamCaller, scopes: readonly string[], signal: AbortSignal): AuthProvider {
-  let refreshed = false;
+function onBehalfOfProvider(scopes: readonly string[], bound: () => Binding): AuthProvider {
   return {
-    token: async () => (await caller.onBehalfOf.exchange(caller.token, scopes, signal)).accessToken,
+    token: async () => {
+      const { caller, guard } = bound();
+      return (await caller.onBehalfOf.exchange(caller.token, scopes, guard.signal)).accessToken;
+    },
     onUnauthorized: async () => {
-      if (refreshed) return;
-      refreshed = true;
-      await caller.onBehalfOf.invalidate(caller.token, scopes);
+      const binding = bound();
+      if (binding.refreshed) return;
+      binding.refreshed = true;
+      await binding.caller.onBehalfOf.invalidate(binding.caller.token, scopes);
     },
   };
 }

@@ -19,7 +19,7 @@ import { withDeadline } from "../abort.js";
 import type { ValidatedToken } from "../entra/access-token.js";
 import type { Logger } from "../log.js";
 import type { OnBehalfOf } from "../mcp/needs.js";
-import type { Conversation, DownstreamCaller } from "./downstream.js";
+import type { Conversation, DownstreamCaller, KeptConnections } from "./downstream.js";
 import { DownstreamFailure } from "./errors.js";
 import { cleanMessage } from "./untrusted-text.js";
 import { cleanListing, ListingCache, namespacedUri, originalUri, type ListedPrompt, type ListedTool, type Listing } from "./listing.js";
@@ -57,6 +57,8 @@ export class Gateway {
   /** Items already reported as left out, so a bad entry warns once, not at every listing. */
   readonly #reported = new Set<string>();
   #downstream: Promise<Downstream> | undefined;
+  /** Connected clients of 2026-07-28 servers, idle between one user's calls (downstream.ts). */
+  #kept: KeptConnections | undefined;
 
   constructor(servers: readonly RemoteServer[], onBehalfOf: OnBehalfOf | undefined, log: Logger) {
     this.#servers = servers;
@@ -171,7 +173,7 @@ export class Gateway {
       remote,
       userKey,
       async (signal) => {
-        const { converse } = await this.#downstreamModule();
+        const { converse, kept } = await this.#downstreamModule();
         try {
           return await withDeadline(
             Math.min(remote.timeoutMs, LIST_TIMEOUT_MS),
@@ -180,7 +182,7 @@ export class Gateway {
               converse(remote, caller, undefined, deadline, async (conversation) => {
                 const raw = await listEverything(conversation);
                 return cleanListing(remote, { ...raw, prior: conversation.verdict() }, (item, reason) => this.#reportSkipped(remote, item, reason));
-              }),
+              }, kept),
             signal,
           );
         } catch (error) {
@@ -289,13 +291,20 @@ export class Gateway {
 
   /** A conversation with the context's server, its era verdict kept for the next one. */
   async #converse<T>(context: CallContext, signal: AbortSignal, work: (conversation: Conversation) => Promise<T>): Promise<T> {
-    const { converse } = await this.#downstreamModule();
-    return converse(context.remote, context.caller, context.prior, signal, async (conversation) => {
-      const value = await work(conversation);
-      const verdict = conversation.verdict();
-      if (verdict?.kind !== context.prior?.kind) this.#listings.rememberPrior(context.remote, context.userKey, verdict);
-      return value;
-    }).catch((error: unknown) => {
+    const { converse, kept } = await this.#downstreamModule();
+    return converse(
+      context.remote,
+      context.caller,
+      context.prior,
+      signal,
+      async (conversation) => {
+        const value = await work(conversation);
+        const verdict = conversation.verdict();
+        if (verdict?.kind !== context.prior?.kind) this.#listings.rememberPrior(context.remote, context.userKey, verdict);
+        return value;
+      },
+      kept,
+    ).catch((error: unknown) => {
       // A verdict that no longer holds (the server changed era) must not fail every call until the listing expires.
       if (context.prior !== undefined) this.#listings.rememberPrior(context.remote, context.userKey, undefined);
       throw error;
@@ -309,8 +318,8 @@ export class Gateway {
     this.#log.warn("gateway.item_left_out", { server: remote.name, item, reason });
   }
 
-  #downstreamModule(): Promise<Downstream> {
-    return (this.#downstream ??= import("./downstream.js"));
+  #downstreamModule(): Promise<{ converse: Downstream["converse"]; kept: KeptConnections }> {
+    return (this.#downstream ??= import("./downstream.js")).then((module) => ({ converse: module.converse, kept: (this.#kept ??= module.keptConnections()) }));
   }
 }
 

@@ -8,7 +8,7 @@ import { DEMO_MCP_SCOPE_URI, DEV_TENANT_ID } from "../../dev/defaults.js";
 import { startDemoMcpServer, type DemoMcpServer } from "../../dev/demo-mcp/index.js";
 import type { EntraStandIn } from "../../dev/entra/index.js";
 import type { ValidatedToken } from "../../lib/entra/access-token.js";
-import { converse } from "../../lib/gateway/downstream.js";
+import { converse, keptConnections, type KeptConnections } from "../../lib/gateway/downstream.js";
 import { DownstreamFailure } from "../../lib/gateway/errors.js";
 import { remoteServer } from "../../lib/gateway/index.js";
 import { StepUpRequiredError, type OnBehalfOf } from "../../lib/mcp/needs.js";
@@ -21,10 +21,11 @@ describe("gateway: one conversation with a downstream", function () {
   let standIn: EntraStandIn;
   let demo: DemoMcpServer;
   let caller: ValidatedToken;
-  const calls = { exchanges: 0, invalidations: 0 };
+  const calls = { exchanges: 0, invalidations: 0, assertions: [] as ValidatedToken[] };
   const onBehalfOf: OnBehalfOf = {
     async exchange(token, scopes) {
       calls.exchanges++;
+      calls.assertions.push(token);
       const answer = await oboAsKit(standIn, token.token, scopes.join(" "));
       assert.equal(answer.status, 200, JSON.stringify(answer.body));
       return { accessToken: String(answer.body["access_token"]), expiresOn: new Date(Date.now() + 3_600_000) };
@@ -40,8 +41,14 @@ describe("gateway: one conversation with a downstream", function () {
     standIn = await startDefaultStandIn({ applications: GATEWAY_APPLICATIONS });
     demo = await startDemoMcpServer({ entra: standIn, extend: demoTestTools(new DemoToolEvents()) });
     const token = await standIn.mintAccessToken({ user: "alice" });
-    caller = { token, claims: {}, tenantId: DEV_TENANT_ID, objectId: "a11ce000-0000-4000-8000-000000000001", scopes: ["mcp.access"], roles: [], clientId: undefined, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+    caller = await validated("alice", "a11ce000-0000-4000-8000-000000000001");
   });
+
+  /** A caller as the gate would have validated it (the fields the gateway reads). */
+  async function validated(user: string, objectId: string): Promise<ValidatedToken> {
+    const token = await standIn.mintAccessToken({ user });
+    return { token, claims: {}, tenantId: DEV_TENANT_ID, objectId, scopes: ["mcp.access"], roles: [], clientId: undefined, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+  }
   after(async () => {
     await demo?.close();
     await standIn?.close();
@@ -49,6 +56,7 @@ describe("gateway: one conversation with a downstream", function () {
   beforeEach(() => {
     calls.exchanges = 0;
     calls.invalidations = 0;
+    calls.assertions.length = 0;
     demo.clearFaults();
   });
 
@@ -94,5 +102,73 @@ describe("gateway: one conversation with a downstream", function () {
       ["tools/call"],
       "no discovery probe: the cached verdict was used",
     );
+  });
+
+  describe("clients kept between calls", () => {
+    let kept: KeptConnections;
+    beforeEach(() => {
+      kept = keptConnections();
+    });
+    afterEach(() => kept.clear());
+
+    /** One whoami as `who`, with the client it went through. */
+    const whoami = (who: ValidatedToken, signal = new AbortController().signal) =>
+      converse(
+        server(),
+        { token: who, onBehalfOf },
+        undefined,
+        signal,
+        async (conversation) => ({ client: conversation.client, result: await conversation.client.callTool({ name: "whoami", arguments: {} }, { signal: conversation.signal }) }),
+        kept,
+      );
+
+    it("serves the same user's next call with the client of a 2026-07-28 server, in one request, as that call's caller", async () => {
+      const first = await whoami(caller);
+      assert.equal(kept.size, 1);
+      const before = demo.seen.length;
+      const sameUserOtherToken = await validated("alice", caller.objectId);
+      const second = await whoami(sameUserOtherToken);
+      assert.equal(second.client, first.client, "the kept client");
+      assert.deepEqual(
+        demo.seen.slice(before).map((seen) => [seen.method, seen.oid]),
+        [["tools/call", caller.objectId]],
+      );
+      assert.equal(calls.assertions.at(-1), sameUserOtherToken, "the token was exchanged for the second call's own caller");
+    });
+
+    it("never serves another user with a kept client", async () => {
+      const alice = await whoami(caller);
+      const bobCaller = await validated("bob", "b0b00000-0000-4000-8000-000000000002");
+      const bob = await whoami(bobCaller);
+      assert.notEqual(bob.client, alice.client);
+      assert.equal((bob.result.structuredContent as { oid?: string }).oid, bobCaller.objectId);
+      assert.equal(kept.size, 2);
+      const aliceAgain = await whoami(caller);
+      assert.equal(aliceAgain.client, alice.client);
+      assert.equal((aliceAgain.result.structuredContent as { oid?: string }).oid, caller.objectId);
+    });
+
+    it("gives one user's calls at once a client each, and keeps them all", async () => {
+      const [one, two] = await Promise.all([whoami(caller), whoami(caller)]);
+      assert.notEqual(one.client, two.client);
+      assert.equal(kept.size, 2);
+    });
+
+    it("does not keep the client of a call that failed or was cancelled", async () => {
+      const first = await whoami(caller);
+      demo.fail({ kind: "server_error" }, { method: "tools/call", times: 1 });
+      const failure = await whoami(caller).catch((thrown: unknown) => thrown);
+      assert.ok(failure instanceof DownstreamFailure, String(failure));
+      assert.equal(kept.size, 0, "the failed call's client was closed, not given back");
+      const after = await whoami(caller);
+      assert.notEqual(after.client, first.client);
+
+      demo.fail({ kind: "delay", ms: 2000 }, { method: "tools/call", times: 1 });
+      const cancel = new AbortController();
+      const cancelled = whoami(caller, cancel.signal).catch((thrown: unknown) => thrown);
+      setTimeout(() => cancel.abort(new Error("the caller cancelled")), 100);
+      assert.ok((await cancelled) instanceof DownstreamFailure);
+      assert.equal(kept.size, 0);
+    });
   });
 });

@@ -125,6 +125,7 @@ export function budgetChecks(report: Pick<BenchReport, "calls" | "ratiosToHoiste
   }
   if (report.gateway !== undefined) {
     check("gateway: proxied tools/call vs the same downstream called directly with a valid token (p50 latency, concurrency 1)", report.gateway.p50Ratio, GATEWAY_BUDGET);
+    check("gateway: proxied tools/call vs the same call through the fastest bare-SDK proxy (p50 latency, concurrency 1)", report.gateway.p50RatioToBareProxy, GATEWAY_BUDGET);
   }
   return checks;
 }
@@ -241,13 +242,17 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push("## Gateway", "");
     lines.push(
       "The demo downstream's `whoami` (dev/demo-mcp, SDK v2, plain HTTP, in a process of its own) called directly with a token for its own audience, " +
-        "against `demo_whoami` through the kit (its own process: token check, the caller's cached listing, the cached On-Behalf-Of token, one request to the downstream); " +
-        "2026-07-28, concurrency 1, interleaved rounds; ratio: median of the per-round p50 ratios.",
+        "against `demo_whoami` through the kit (its own process: token check, the caller's cached listing, the cached On-Behalf-Of token, one request to the downstream), " +
+        "and through the fastest gateway the bare SDKs make (a bare SDK server whose one tool forwards through one MCP client connected at startup, with one fixed token: no sign-in, no On-Behalf-Of, nothing per user); " +
+        "2026-07-28, concurrency 1, interleaved rounds; ratios: median of the per-round p50 ratios.",
       "",
-      "| Path | Calls | p50 ms | p99 ms | downstream CPU ms/call | kit CPU ms/call |",
-      "|---|---:|---:|---:|---:|---:|",
-      `| downstream called directly | ${gateway.direct.requests} | ${fixed(gateway.direct.p50Ms, 3)} | ${fixed(gateway.direct.p99Ms, 2)} | ${fixed(gateway.direct.downstreamCpuMsPerCall, 3)} | – |`,
-      `| through the kit's gateway | ${gateway.proxied.requests} | ${fixed(gateway.proxied.p50Ms, 3)} | ${fixed(gateway.proxied.p99Ms, 2)} | ${fixed(gateway.proxied.downstreamCpuMsPerCall, 3)} | ${fixed(gateway.proxied.kitCpuMsPerCall, 3)} |`,
+      "| Path | Calls | p50 ms | p99 ms | downstream CPU ms/call | CPU ms/call in between | p50 ÷ direct |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+      `| downstream called directly | ${gateway.direct.requests} | ${fixed(gateway.direct.p50Ms, 3)} | ${fixed(gateway.direct.p99Ms, 2)} | ${fixed(gateway.direct.downstreamCpuMsPerCall, 3)} | – | 1 |`,
+      `| through the bare-SDK proxy | ${gateway.bareProxy.requests} | ${fixed(gateway.bareProxy.p50Ms, 3)} | ${fixed(gateway.bareProxy.p99Ms, 2)} | ${fixed(gateway.bareProxy.downstreamCpuMsPerCall, 3)} | ${fixed(gateway.bareProxy.kitCpuMsPerCall, 3)} | ${times(gateway.bareProxyP50Ratio)} |`,
+      `| through the kit's gateway | ${gateway.proxied.requests} | ${fixed(gateway.proxied.p50Ms, 3)} | ${fixed(gateway.proxied.p99Ms, 2)} | ${fixed(gateway.proxied.downstreamCpuMsPerCall, 3)} | ${fixed(gateway.proxied.kitCpuMsPerCall, 3)} | ${times(gateway.p50Ratio)} |`,
+      "",
+      `The kit's gateway against the bare-SDK proxy: ${times(gateway.p50RatioToBareProxy)} at p50.`,
       "",
       `Server CPU per call, proxied (kit + downstream) ÷ direct: ${times(gateway.cpuRatio)}.`,
       "",

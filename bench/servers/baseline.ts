@@ -23,7 +23,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { createMcpHandler, McpServer, type CallToolResult } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import { FAR_PREFIX, LIST_TOOLS, listedToolAnswer } from "../fifty-tools.js";
 import { reportStartFailure, serveBenchChannel } from "../ipc.js";
@@ -39,6 +40,29 @@ const servesItems = process.argv.includes("items");
 const listPrefixes = process.argv.includes("list100") ? ["", FAR_PREFIX] : process.argv.includes("list50") ? [""] : [];
 /** The list part's tools, schemas built once at startup. */
 const listedTools = listPrefixes.flatMap((prefix) => LIST_TOOLS.map((spec) => ({ spec, name: `${prefix}${spec.name}`, input: z.object(spec.shape()) })));
+
+/** The proxy mode's client to the downstream, connected once at startup. */
+const proxied = process.argv.includes("proxy") ? await connectedProxyClient().catch(reportStartFailure) : undefined;
+const proxiedInput = z.object({});
+
+async function connectedProxyClient(): Promise<Client> {
+  const url = process.env["BENCH_PROXY_URL"];
+  const token = process.env["BENCH_PROXY_TOKEN"];
+  if (url === undefined || token === undefined) throw new Error("proxy mode needs BENCH_PROXY_URL and BENCH_PROXY_TOKEN");
+  const client = new Client({ name: "bench-baseline-proxy", version: "1.0.0" }, { versionNegotiation: { mode: "auto" } });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return client;
+}
+
+/** The proxy mode's one tool: the downstream's whoami, called through the kept client. */
+function buildProxyServer(client: Client): McpServer {
+  const server = new McpServer({ name: "bench-baseline", version: "1.0.0" }, { capabilities: { tools: { listChanged: false } } });
+  server.registerTool("demo_whoami", { inputSchema: proxiedInput }, async (_args, ctx) => {
+    const result = await client.callTool({ name: "whoami", arguments: {} }, { signal: ctx.mcpReq.signal });
+    return { content: result.content, ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent }) } as CallToolResult;
+  });
+  return server;
+}
 
 /** Only the list part's tools (no echo): the same list the kit serves. */
 function buildListServer(): McpServer {
@@ -75,7 +99,7 @@ function buildServer(): McpServer {
   return server;
 }
 
-const handler = createMcpHandler(() => (listedTools.length > 0 ? buildListServer() : buildServer()), { legacy: "stateless" });
+const handler = createMcpHandler(() => (proxied !== undefined ? buildProxyServer(proxied) : listedTools.length > 0 ? buildListServer() : buildServer()), { legacy: "stateless" });
 
 async function serve(incoming: IncomingMessage, outgoing: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];

@@ -88,11 +88,14 @@ describe("benchmark report", () => {
     assert.deepEqual(budgetChecks({ calls, ratiosToHoisted: [], }), []);
   });
 
-  it("judges the gateway's proxied call against the direct one and reports its On-Behalf-Of requests", () => {
+  it("judges the gateway's proxied call against the direct one and against the bare-SDK proxy, and reports its On-Behalf-Of requests", () => {
     const gateway = {
       direct: { requests: 100, p50Ms: 2, p99Ms: 5, roundP50Ms: [2, 2], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 0 },
+      bareProxy: { requests: 100, p50Ms: 2.2, p99Ms: 5.5, roundP50Ms: [2.2, 2.2], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 1.1 },
       proxied: { requests: 100, p50Ms: 2.5, p99Ms: 6, roundP50Ms: [2.5, 2.6], downstreamCpuMsPerCall: 1, kitCpuMsPerCall: 1.5 },
       p50Ratio: 1.25,
+      bareProxyP50Ratio: 1.1,
+      p50RatioToBareProxy: 1.14,
       cpuRatio: 2.5,
       p50RatioRounds: { min: 1.25, max: 1.3 },
       oboRequests: 20,
@@ -100,14 +103,22 @@ describe("benchmark report", () => {
       proxiedCalls: 150,
     };
     const empty = { scenarios: [], peakRssBytes: {}, durationMs: 0 };
-    const [check] = budgetChecks({ calls: empty, ratiosToHoisted: [], gateway });
+    const [check, againstBareProxy] = budgetChecks({ calls: empty, ratiosToHoisted: [], gateway });
     assert.equal(check!.met, true);
     assert.match(check!.what, /gateway: proxied tools\/call vs the same downstream called directly/);
-    assert.equal(budgetChecks({ calls: empty, ratiosToHoisted: [], gateway: { ...gateway, p50Ratio: 2.1 } })[0]!.met, false);
+    assert.equal(againstBareProxy!.met, true);
+    assert.equal(againstBareProxy!.ratio, 1.14);
+    assert.match(againstBareProxy!.what, /vs the same call through the fastest bare-SDK proxy/);
+    assert.deepEqual(
+      budgetChecks({ calls: empty, ratiosToHoisted: [], gateway: { ...gateway, p50Ratio: 2.1, p50RatioToBareProxy: 1.31 } }).map((judged) => judged.met),
+      [false, false],
+    );
     const report = { schema: "mcp-functions-kit-bench/1", quick: false, date: "2026-12-02", startedAt: "", durationMs: 1, machine: { cpuModel: "x", cores: 2, memoryGiB: 4, platform: "linux", node: "20", loadAverage: { start: 1, end: 1 } }, versions: {}, plan: { protocols: [], concurrencies: [], warmupRequests: 0, rounds: 0, sliceRequests: {} }, calls: { scenarios: [], peakRssBytes: {}, durationMs: 0 }, ratios: [], ratiosToHoisted: [], gateway, budget: budgetChecks({ calls: empty, ratiosToHoisted: [], gateway }), failures: [] } satisfies BenchReport;
     const markdown = renderMarkdown(report);
     assert.match(markdown, /## Gateway/);
     assert.match(markdown, /the gateway adds 0\.50 ms at p50/);
+    assert.match(markdown, /\| through the bare-SDK proxy \| 100 \| 2\.200 \| 5\.50 \| 1\.000 \| 1\.100 \| 1\.10× \|/);
+    assert.match(markdown, /The kit's gateway against the bare-SDK proxy: 1\.14× at p50/);
     assert.match(markdown, /Server CPU per call, proxied \(kit \+ downstream\) ÷ direct: 2\.50×/);
     assert.match(markdown, /On-Behalf-Of requests for the downstream over 150 proxied calls by 20 users: 20 \(expected 20/);
   });

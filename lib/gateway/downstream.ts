@@ -8,10 +8,9 @@
  * outlives it is only a cache, per (server, user): the era verdict (for a
  * 2026-07-28 server its `server/discover` result, so later calls cost one
  * request; for a 2025-era server "legacy", so the probe is skipped), kept by
- * the caller, and for a 2026-07-28 server the connected client itself, idle
- * until the same user's next call takes it (so that call sets up nothing).
- * A 2025-era server's session, when it opens one, is ended with the
- * conversation.
+ * the caller, and the connected client itself (with a 2025-era server's
+ * session), idle until the same user's next call takes it, so that call
+ * sets up nothing.
  *
  * Failures come out as {@link DownstreamFailure}: what went wrong, in words
  * that name the server and never repeat what it said unbounded.
@@ -66,6 +65,8 @@ export interface Connection {
   readonly client: Client;
   readonly transport: StreamableHTTPClientTransport;
   binding: Binding | undefined;
+  /** Who the last conversation was for: a kept 2025-era session is ended, when let go, as that user. */
+  lastCaller: DownstreamCaller | undefined;
 }
 
 interface Binding {
@@ -77,24 +78,31 @@ interface Binding {
 }
 
 /**
- * Clients of 2026-07-28 servers, kept idle between calls per (server, user):
- * such a server holds no session, so a kept client is only the SDK objects
- * and the era it learnt, and a call through it is one request with nothing
- * to set up or close. A 2025-era server's client is never kept: its session
- * ends with the conversation.
+ * Clients kept idle between calls per (server, user), as a cache: for a
+ * 2026-07-28 server only the SDK objects and the era they learnt, for a
+ * 2025-era server also its session, so that a call through a kept client is
+ * one request, with no handshake before it and nothing to end after it. A
+ * kept session the server has forgotten is opened afresh, once; a session is
+ * ended (`DELETE`) when its client is let go.
  */
 export type KeptConnections = IdleClients<Connection>;
 
 /** The keeping the gateway uses: as many idle clients per (server, user) as its calls ran at once, up to 4; 500 in all; a minute idle at most. */
 export function keptConnections(): KeptConnections {
-  return new IdleClients<Connection>({ perKey: 4, total: 500, idleMs: 60_000 }, (connection) => void connection.client.close().catch(() => undefined));
+  return new IdleClients<Connection>({ perKey: 4, total: 500, idleMs: 60_000 }, (connection) => {
+    if (connection.lastCaller !== undefined) connection.binding = newBinding(connection.lastCaller);
+    void release(connection, new AbortController().signal);
+  });
 }
+
+/** Raised inside {@link converse} when a kept 2025-era session turns out to be gone: the call is made again on a new one. */
+class ForgottenSession extends Error {}
 
 /**
  * Opens a conversation with `server` as the caller's user, runs `work`, and
  * closes it whatever happens, or gives its client back to `kept` for the
- * same user's next conversation when the server is a 2026-07-28 one and
- * nothing went wrong. `prior` is the cached era verdict, if any.
+ * same user's next conversation when nothing went wrong. `prior` is the
+ * cached era verdict, if any.
  * @throws DownstreamFailure, StepUpRequiredError (the server wants a scope the user has not granted), NeedError (the exchange failed)
  */
 export async function converse<T>(
@@ -106,19 +114,41 @@ export async function converse<T>(
   kept?: KeptConnections,
 ): Promise<T> {
   const key = `${server.name}\u0000${caller.token.tenantId}/${caller.token.objectId}`;
-  const binding: Binding = { caller, guard: new AbortController(), refused: undefined, refreshed: false };
+  const taken = kept?.take(key);
+  if (taken !== undefined) {
+    try {
+      return await conversation(server, caller, undefined, signal, work, kept, key, taken);
+    } catch (error) {
+      if (!(error instanceof ForgottenSession)) throw error;
+    }
+  }
+  return conversation(server, caller, prior, signal, work, kept, key, undefined);
+}
+
+/** One conversation on `reused`, a kept client, or on a new one connected with `prior` when `reused` is undefined. */
+async function conversation<T>(
+  server: RemoteServer,
+  caller: DownstreamCaller,
+  prior: PriorDiscovery | undefined,
+  signal: AbortSignal,
+  work: (conversation: Conversation) => Promise<T>,
+  kept: KeptConnections | undefined,
+  key: string,
+  reused: Connection | undefined,
+): Promise<T> {
+  const binding = newBinding(caller);
   const { guard } = binding;
   const onCallerAbort = (): void => guard.abort(signal.reason);
   if (signal.aborted) onCallerAbort();
   else signal.addEventListener("abort", onCallerAbort, { once: true });
-  let connection = kept?.take(key);
-  const reused = connection !== undefined;
-  connection ??= newConnection(server);
+  const connection = reused ?? newConnection(server);
   connection.binding = binding;
+  connection.lastCaller = caller;
   const { client, transport } = connection;
   let keep = false;
+  let forgotten = false;
   try {
-    if (!reused) await client.connect(transport, { signal: guard.signal, timeout: server.timeoutMs, ...(prior === undefined ? {} : { prior }) });
+    if (reused === undefined) await client.connect(transport, { signal: guard.signal, timeout: server.timeoutMs, ...(prior === undefined ? {} : { prior }) });
     const value = await work({
       client,
       signal: guard.signal,
@@ -127,17 +157,24 @@ export async function converse<T>(
         return client.getProtocolEra() === "modern" && discover !== undefined ? { kind: "modern", discover } : client.getProtocolEra() === "legacy" ? { kind: "legacy" } : undefined;
       },
     });
-    keep = kept !== undefined && client.getProtocolEra() === "modern" && transport.sessionId === undefined && !guard.signal.aborted;
+    keep = kept !== undefined && client.getProtocolEra() !== undefined && !guard.signal.aborted;
     return value;
   } catch (error) {
+    // A server answers a session it no longer knows with 404 (the spec) or 400 (the SDK examples), before doing anything.
+    forgotten = reused !== undefined && transport.sessionId !== undefined && !guard.signal.aborted && SdkHttpError.isInstance(error) && [400, 404].includes((error as SdkHttpError).status ?? 0);
+    if (forgotten) throw new ForgottenSession();
     throw explain(server, binding.refused ?? error, signal);
   } finally {
     signal.removeEventListener("abort", onCallerAbort);
     // Ending a session is a request too: the binding goes only after it.
-    if (!keep) await release(connection, guard.signal);
+    if (!keep) await release(connection, forgotten ? AbortSignal.abort() : guard.signal);
     connection.binding = undefined;
     if (keep) kept!.give(key, connection);
   }
+}
+
+function newBinding(caller: DownstreamCaller): Binding {
+  return { caller, guard: new AbortController(), refused: undefined, refreshed: false };
 }
 
 /** A client for `server` and its transport, not yet connected, asking its binding for everything per conversation. */
@@ -148,23 +185,36 @@ function newConnection(server: RemoteServer): Connection {
     if (connection.binding === undefined) throw new Error("The gateway's MCP client sent a request outside a conversation.");
     return connection.binding;
   };
+  const counted = boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
+    const binding = connection.binding;
+    if (binding === undefined) return;
+    binding.refused ??= error;
+    binding.guard.abort(error);
+  });
   const connection: Connection = {
     client: new Client({ name: "mcp-functions-kit-gateway", version: "1" }, { versionNegotiation: { mode: "auto" } }),
     transport: new StreamableHTTPClientTransport(server.url, {
       authProvider: onBehalfOfProvider(scopes, bound),
-      fetch: boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
-        const binding = connection.binding;
-        if (binding === undefined) return;
-        binding.refused ??= error;
-        binding.guard.abort(error);
-      }),
+      fetch: (input, init) => (opensStandaloneStream(init) ? Promise.resolve(new Response(null, { status: 405 })) : counted(input, init)),
     }),
     binding: undefined,
+    lastCaller: undefined,
   };
   return connection;
 }
 
-/** Closes a connection that is not kept; a 2025-era server's session, if it opened one, is ended first, politely and briefly. */
+/**
+ * Whether the transport is opening a 2025-era server's standalone SSE
+ * stream (a GET without `Last-Event-ID`), for messages outside any request.
+ * The gateway relays nothing outside a call, so it answers 405 itself, as a
+ * server without the stream does: no request, and no stream held open by a
+ * kept session. A GET resuming a call's interrupted stream goes out.
+ */
+function opensStandaloneStream(init: RequestInit | undefined): boolean {
+  return init?.method === "GET" && !new Headers(init.headers).has("last-event-id");
+}
+
+/** Closes a connection that is not kept; a 2025-era server's session, if it opened one, is ended first, politely and briefly, unless `signal` says the conversation was cut short. */
 async function release(connection: Connection, signal: AbortSignal): Promise<void> {
   const { client, transport } = connection;
   if (client.getProtocolEra() === "legacy" && transport.sessionId !== undefined && !signal.aborted) {

@@ -13,7 +13,7 @@ import { DownstreamFailure } from "../../lib/gateway/errors.js";
 import { remoteServer } from "../../lib/gateway/index.js";
 import { StepUpRequiredError, type OnBehalfOf } from "../../lib/mcp/needs.js";
 import { DemoToolEvents, demoTestTools } from "../support/demo-tools.js";
-import { GATEWAY_APPLICATIONS } from "../support/downstreams.js";
+import { GATEWAY_APPLICATIONS, startV1Downstream } from "../support/downstreams.js";
 import { oboAsKit, requireDevTlsTrust, startDefaultStandIn } from "../support/entra.js";
 
 describe("gateway: one conversation with a downstream", function () {
@@ -152,6 +152,31 @@ describe("gateway: one conversation with a downstream", function () {
       const [one, two] = await Promise.all([whoami(caller), whoami(caller)]);
       assert.notEqual(one.client, two.client);
       assert.equal(kept.size, 2);
+    });
+
+    it("keeps a 2025-era server's session with its client, and ends it when the client is let go", async () => {
+      const v1 = await startV1Downstream(standIn);
+      try {
+        const tickets = remoteServer({ name: "tickets", url: v1.url, scopes: ["api://contoso-tickets/Tickets.Read"] });
+        const echo = () =>
+          converse(tickets, { token: caller, onBehalfOf }, undefined, new AbortController().signal, async (conversation) => ({ client: conversation.client, result: await conversation.client.callTool({ name: "echo", arguments: { message: "x" } }) }), kept);
+        const first = await echo();
+        const second = await echo();
+        assert.equal(second.client, first.client);
+        assert.deepEqual(
+          v1.seen.map((seen) => seen.method),
+          // The era probe (a 2025-era server refuses it), the handshake, then one request per call.
+          ["server/discover", "initialize", "notifications/initialized", "tools/call", "tools/call"],
+        );
+        assert.equal(v1.sessions.size, 1);
+        assert.deepEqual(v1.endedSessions, []);
+        kept.clear();
+        for (let waited = 0; v1.endedSessions.length === 0 && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(v1.endedSessions.length, 1, "the session was ended (DELETE) when its client was let go");
+        assert.equal(v1.sessions.size, 0);
+      } finally {
+        await v1.close();
+      }
     });
 
     it("does not keep the client of a call that failed or was cancelled", async () => {

@@ -370,11 +370,30 @@ describe("gateway: downstream MCP servers behind the kit", function () {
       assert.equal((await callTool(kit.mcpUrl, alice, "demo_alice_notes")).text, `notes of ${ALICE_OID}`);
     });
 
-    it("ends the session a 2025-era downstream opened for each call", async () => {
-      const ended = v1.endedSessions.length;
-      for (let call = 0; call < 3; call++) assert.equal((await callTool(kit.mcpUrl, await token("bob"), "tickets_echo", { message: "x" })).isError, false);
-      assert.ok(v1.endedSessions.length - ended >= 3, `${v1.endedSessions.length - ended} sessions ended`);
-      assert.equal(v1.sessions.size, 0, "no session left open");
+    it("keeps a 2025-era downstream's session between one user's calls, opens no standalone stream, and opens a new session when the downstream forgot it", async () => {
+      const before = { seen: v1.seen.length, methods: v1.httpMethods.length };
+      const heidi = await token("heidi");
+      const heidiOid = standIn.directory.user("heidi")!.oid;
+      for (let call = 0; call < 3; call++) assert.equal((await callTool(kit.mcpUrl, heidi, "tickets_echo", { message: "x" })).isError, false);
+      const heidiSeen = () => v1.seen.slice(before.seen).filter((seen) => seen.oid === heidiOid);
+      // The listing's conversation probed the era and opened the session; the three calls used it.
+      assert.deepEqual(
+        heidiSeen().map((seen) => seen.method),
+        ["server/discover", "initialize", "notifications/initialized", "tools/list", "tools/call", "tools/call", "tools/call"],
+      );
+      assert.ok(!v1.httpMethods.slice(before.methods).includes("GET"), "no standalone SSE stream was opened");
+
+      v1.forgetSessions();
+      const afterForgetting = heidiSeen().length;
+      const result = await callTool(kit.mcpUrl, heidi, "tickets_echo", { message: "again" });
+      assert.equal(result.isError, false, JSON.stringify(result));
+      assert.deepEqual(
+        heidiSeen()
+          .slice(afterForgetting)
+          .map((seen) => seen.method),
+        ["tools/call", "initialize", "notifications/initialized", "tools/call"],
+        "refused on the forgotten session, then made once more on a new one",
+      );
     });
   });
 

@@ -48,7 +48,7 @@ export const INNER_KIT_APP: AppRegistrationConfig = {
 export const GATEWAY_APPLICATIONS: readonly AppRegistrationConfig[] = [...DEV_APPLICATIONS, V1_APP, INNER_KIT_APP];
 
 /** More users of the dev tenant, whose caches start cold in the tests that need it. */
-export const GATEWAY_USERS = ["dave", "erin", "frank", "grace"].map((alias, index) => ({
+export const GATEWAY_USERS = ["dave", "erin", "frank", "grace", "heidi"].map((alias, index) => ({
   alias,
   displayName: `${alias[0]!.toUpperCase()}${alias.slice(1)} Example`,
   upn: `${alias}@contoso.example`,
@@ -90,8 +90,18 @@ async function checkToken(entra: EntraStandIn, app: AppRegistrationConfig, scope
  * server that answers only `initialize`), HTTPS, scope `Tickets.Read`, a
  * `whoami` and an `echo` tool; its metadata names the stand-in tenant.
  */
-export async function startV1Downstream(entra: EntraStandIn): Promise<RecordingDownstream & { readonly sessions: ReadonlyMap<string, unknown>; readonly endedSessions: string[] }> {
+export async function startV1Downstream(entra: EntraStandIn): Promise<
+  RecordingDownstream & {
+    readonly sessions: ReadonlyMap<string, unknown>;
+    readonly endedSessions: string[];
+    /** The HTTP method of every request with an accepted token (GET opens the standalone stream, DELETE ends a session). */
+    readonly httpMethods: string[];
+    /** Forgets every session without telling its client, as a restarted server would. */
+    forgetSessions(): void;
+  }
+> {
   const seen: SeenToken[] = [];
+  const httpMethods: string[] = [];
   const sessions = new Map<string, V1ServerTransport>();
   const endedSessions: string[] = [];
   const tls = await ensureDevTls();
@@ -111,6 +121,7 @@ export async function startV1Downstream(entra: EntraStandIn): Promise<RecordingD
     const body = request.method === "POST" ? (JSON.parse(await readBody(request)) as unknown) : undefined;
     const method = (body as { method?: string } | undefined)?.method;
     seen.push({ ...checked.caller, at: Date.now(), method, fingerprint: tokenFingerprint(checked.token), azp: checked.azp });
+    httpMethods.push(request.method ?? "");
     const sessionId = request.headers["mcp-session-id"];
     let transport = typeof sessionId === "string" ? sessions.get(sessionId) : undefined;
     if (transport === undefined) {
@@ -154,6 +165,8 @@ export async function startV1Downstream(entra: EntraStandIn): Promise<RecordingD
     seen,
     sessions,
     endedSessions,
+    httpMethods,
+    forgetSessions: () => sessions.clear(),
     close: async () => {
       for (const transport of sessions.values()) await transport.close().catch(() => undefined);
       await listener!.stop();

@@ -67,7 +67,12 @@ export interface Connection {
   binding: Binding | undefined;
   /** Who the last conversation was for: a kept 2025-era session is ended, when let go, as that user. */
   lastCaller: DownstreamCaller | undefined;
+  /** When it connected: a kept client older than {@link KEPT_CLIENT_MAX_AGE_MS} is not used again, so what it learnt at connect time (capabilities, era) is relearnt. */
+  readonly connectedAt: number;
 }
+
+/** How long a client is used at most, however busy its user: the server's capabilities and era are learnt afresh after this. */
+export const KEPT_CLIENT_MAX_AGE_MS = 60_000;
 
 interface Binding {
   readonly caller: DownstreamCaller;
@@ -114,7 +119,12 @@ export async function converse<T>(
   kept?: KeptConnections,
 ): Promise<T> {
   const key = `${server.name}\u0000${caller.token.tenantId}/${caller.token.objectId}`;
-  const taken = kept?.take(key);
+  let taken = signal.aborted ? undefined : kept?.take(key);
+  if (taken !== undefined && Date.now() - taken.connectedAt >= KEPT_CLIENT_MAX_AGE_MS) {
+    if (taken.lastCaller !== undefined) taken.binding = newBinding(taken.lastCaller);
+    void release(taken, new AbortController().signal);
+    taken = undefined;
+  }
   if (taken !== undefined) {
     try {
       return await conversation(server, caller, undefined, signal, work, kept, key, taken);
@@ -161,7 +171,7 @@ async function conversation<T>(
     return value;
   } catch (error) {
     // A server answers a session it no longer knows with 404 (the spec) or 400 (the SDK examples), before doing anything.
-    forgotten = reused !== undefined && transport.sessionId !== undefined && !guard.signal.aborted && SdkHttpError.isInstance(error) && [400, 404].includes((error as SdkHttpError).status ?? 0);
+    forgotten = reused !== undefined && transport.sessionId !== undefined && !guard.signal.aborted && SdkHttpError.isInstance(error) && isForgottenSession(error as SdkHttpError);
     if (forgotten) throw new ForgottenSession();
     throw explain(server, binding.refused ?? error, signal);
   } finally {
@@ -185,12 +195,15 @@ function newConnection(server: RemoteServer): Connection {
     if (connection.binding === undefined) throw new Error("The gateway's MCP client sent a request outside a conversation.");
     return connection.binding;
   };
-  const counted = boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
-    const binding = connection.binding;
-    if (binding === undefined) return;
-    binding.refused ??= error;
-    binding.guard.abort(error);
-  });
+  // The refusal goes to the conversation that sent the request, even if the body is still streaming when another holds the client.
+  const counted = (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+    const sender = connection.binding;
+    return boundedFetch(DOWNSTREAM_RESPONSE_LIMIT_BYTES, (error) => {
+      if (sender === undefined) return;
+      sender.refused ??= error;
+      sender.guard.abort(error);
+    })(input, init);
+  };
   const connection: Connection = {
     client: new Client({ name: "mcp-functions-kit-gateway", version: "1" }, { versionNegotiation: { mode: "auto" } }),
     transport: new StreamableHTTPClientTransport(server.url, {
@@ -199,6 +212,7 @@ function newConnection(server: RemoteServer): Connection {
     }),
     binding: undefined,
     lastCaller: undefined,
+    connectedAt: Date.now(),
   };
   return connection;
 }
@@ -212,6 +226,12 @@ function newConnection(server: RemoteServer): Connection {
  */
 function opensStandaloneStream(init: RequestInit | undefined): boolean {
   return init?.method === "GET" && !new Headers(init.headers).has("last-event-id");
+}
+
+/** Whether an HTTP error on a kept session says the server no longer knows it: 404 (the spec), or 400 naming the session (the SDK examples). */
+function isForgottenSession(error: SdkHttpError): boolean {
+  const details = error as SdkHttpError & { status?: number; text?: unknown };
+  return details.status === 404 || (details.status === 400 && /session/i.test(String(details.text ?? error.message)));
 }
 
 /** Closes a connection that is not kept; a 2025-era server's session, if it opened one, is ended first, politely and briefly, unless `signal` says the conversation was cut short. */

@@ -259,10 +259,11 @@ export class Gateway {
 
   async #read(context: CallContext, uri: string): Promise<ReadResourceResult> {
     const original = originalUri(context.remote, uri)!;
+    // Every read goes to the server (cacheMode "bypass"): a kept client must not answer one from the SDK's cache, unchecked.
     const result = await withDeadline(
       context.remote.timeoutMs,
       () => new DownstreamFailure(context.remote.name, "timeout", `The remote server ${JSON.stringify(context.remote.name)} did not return the resource in time.`),
-      (signal) => this.#converse(context, signal, (conversation) => conversation.client.readResource({ uri: original }, { signal: conversation.signal, timeout: context.remote.timeoutMs + 1000 })),
+      (signal) => this.#converse(context, signal, (conversation) => conversation.client.readResource({ uri: original }, { signal: conversation.signal, timeout: context.remote.timeoutMs + 1000, cacheMode: "bypass" })),
     );
     return { ...result, contents: result.contents.map((content) => ({ ...content, uri: namespacedUri(context.remote, String(content.uri)) })) };
   }

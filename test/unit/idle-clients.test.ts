@@ -73,6 +73,20 @@ describe("gateway: idle clients kept between calls", () => {
     assert.equal(idle.take("demo/bob"), "bob");
   });
 
+  it("closes exactly the longest idle client when the total is passed, even with others of its key idle", () => {
+    const { idle, closed, clock } = idleClients({ perKey: 3, total: 3, idleMs: 60_000 });
+    idle.give("demo/alice", "alice-1");
+    clock.advance(1);
+    idle.give("demo/alice", "alice-2");
+    clock.advance(1);
+    idle.give("demo/bob", "bob-1");
+    clock.advance(1);
+    idle.give("demo/bob", "bob-2");
+    assert.deepEqual(closed, ["alice-1"]);
+    assert.equal(idle.take("demo/alice"), "alice-2");
+    assert.equal(idle.take("demo/alice"), undefined, "the closed one is never handed out");
+  });
+
   it("closes every idle client on clear", () => {
     const { idle, closed } = idleClients();
     idle.give("demo/alice", "alice-1");

@@ -67,12 +67,9 @@ export interface Connection {
   binding: Binding | undefined;
   /** Who the last conversation was for: a kept 2025-era session is ended, when let go, as that user. */
   lastCaller: DownstreamCaller | undefined;
-  /** When it connected: a kept client older than {@link KEPT_CLIENT_MAX_AGE_MS} is not used again, so what it learnt at connect time (capabilities, era) is relearnt. */
+  /** When it connected: a kept client is used for a minute at most (`maxAgeMs`), so what it learnt then (capabilities, era) is learnt again. */
   readonly connectedAt: number;
 }
-
-/** How long a client is used at most, however busy its user: the server's capabilities and era are learnt afresh after this. */
-export const KEPT_CLIENT_MAX_AGE_MS = 60_000;
 
 interface Binding {
   readonly caller: DownstreamCaller;
@@ -92,11 +89,12 @@ interface Binding {
  */
 export type KeptConnections = IdleClients<Connection>;
 
-/** The keeping the gateway uses: as many idle clients per (server, user) as its calls ran at once, up to 4; 500 in all; a minute idle at most. */
+/** The keeping the gateway uses: as many idle clients per (server, user) as its calls ran at once, up to 4; 500 in all; a minute idle, and a minute after connecting, at most. */
 export function keptConnections(): KeptConnections {
-  return new IdleClients<Connection>({ perKey: 4, total: 500, idleMs: 60_000 }, (connection) => {
+  return new IdleClients<Connection>({ perKey: 4, total: 500, idleMs: 60_000, maxAgeMs: 60_000 }, (connection) => {
+    // Ending a kept session is a request as its last caller.
     if (connection.lastCaller !== undefined) connection.binding = newBinding(connection.lastCaller);
-    void release(connection, new AbortController().signal);
+    void release(connection, true);
   });
 }
 
@@ -119,12 +117,7 @@ export async function converse<T>(
   kept?: KeptConnections,
 ): Promise<T> {
   const key = `${server.name}\u0000${caller.token.tenantId}/${caller.token.objectId}`;
-  let taken = signal.aborted ? undefined : kept?.take(key);
-  if (taken !== undefined && Date.now() - taken.connectedAt >= KEPT_CLIENT_MAX_AGE_MS) {
-    if (taken.lastCaller !== undefined) taken.binding = newBinding(taken.lastCaller);
-    void release(taken, new AbortController().signal);
-    taken = undefined;
-  }
+  const taken = signal.aborted ? undefined : kept?.take(key);
   if (taken !== undefined) {
     try {
       return await conversation(server, caller, undefined, signal, work, kept, key, taken);
@@ -177,9 +170,9 @@ async function conversation<T>(
   } finally {
     signal.removeEventListener("abort", onCallerAbort);
     // Ending a session is a request too: the binding goes only after it.
-    if (!keep) await release(connection, forgotten ? AbortSignal.abort() : guard.signal);
+    if (!keep) await release(connection, !forgotten && !guard.signal.aborted);
     connection.binding = undefined;
-    if (keep) kept!.give(key, connection);
+    if (keep) kept!.give(key, connection, connection.connectedAt);
   }
 }
 
@@ -234,10 +227,10 @@ function isForgottenSession(error: SdkHttpError): boolean {
   return details.status === 404 || (details.status === 400 && /session/i.test(String(details.text ?? error.message)));
 }
 
-/** Closes a connection that is not kept; a 2025-era server's session, if it opened one, is ended first, politely and briefly, unless `signal` says the conversation was cut short. */
-async function release(connection: Connection, signal: AbortSignal): Promise<void> {
+/** Closes a connection that is not kept; a 2025-era server's session, if it opened one, is ended first, politely and briefly, when `endSession` (not after a cut-short or forgotten session). */
+async function release(connection: Connection, endSession: boolean): Promise<void> {
   const { client, transport } = connection;
-  if (client.getProtocolEra() === "legacy" && transport.sessionId !== undefined && !signal.aborted) {
+  if (endSession && client.getProtocolEra() === "legacy" && transport.sessionId !== undefined) {
     await withDeadline(1000, () => new Error("session end timed out"), () => transport.terminateSession()).catch(() => undefined);
   }
   await client.close().catch(() => undefined);

@@ -4,8 +4,8 @@
  * so nothing of one call (its signal, its caller's token) can reach another,
  * and no client ever serves a key other than its own.
  *
- * Bounded three ways: a client idle longer than `idleMs` is closed instead
- * of taken, a key keeps at most `perKey` idle clients (as many as that
+ * Bounded four ways: a client idle longer than `idleMs`, or older than
+ * `maxAgeMs`, is closed instead of taken, a key keeps at most `perKey` idle clients (as many as that
  * user's calls to that server ran at once), and the whole set at most
  * `total`, the longest idle closed first. Closing is the owner's `close`,
  * called for every client this set lets go of, never awaited.
@@ -16,12 +16,15 @@ export interface IdleClientLimits {
   readonly perKey: number;
   readonly total: number;
   readonly idleMs: number;
+  /** A client born (connected) longer ago than this is closed instead of taken, however busy its key; no limit when left out. */
+  readonly maxAgeMs?: number;
 }
 
 interface Idle<C> {
   readonly key: string;
   readonly client: C;
   readonly since: number;
+  readonly bornAt: number;
 }
 
 export class IdleClients<C> {
@@ -53,14 +56,14 @@ export class IdleClients<C> {
       const entry = idle.pop()!;
       this.#all.delete(entry);
       if (idle.length === 0) this.#byKey.delete(key);
-      if (now - entry.since < this.#limits.idleMs) return entry.client;
+      if (now - entry.since < this.#limits.idleMs && now - entry.bornAt < (this.#limits.maxAgeMs ?? Infinity)) return entry.client;
       this.#close(entry.client);
     }
     return undefined;
   }
 
-  /** Gives a client back to be taken again by `key`; closes what the limits leave no room for. */
-  give(key: string, client: C): void {
+  /** Gives a client back to be taken again by `key` (`bornAt`: when it was made, for `maxAgeMs`); closes what the limits leave no room for. */
+  give(key: string, client: C, bornAt: number = this.#now()): void {
     const now = this.#now();
     this.#closeExpired(now);
     let idle = this.#byKey.get(key);
@@ -72,7 +75,7 @@ export class IdleClients<C> {
       this.#close(client);
       return;
     }
-    const entry: Idle<C> = { key, client, since: now };
+    const entry: Idle<C> = { key, client, since: now, bornAt };
     idle.push(entry);
     this.#all.set(entry, true);
     while (this.#all.size > this.#limits.total) this.#evict(this.#all.keys().next().value!);

@@ -4,10 +4,10 @@
  * let go of is closed.
  */
 import assert from "node:assert/strict";
-import { IdleClients } from "../../lib/gateway/idle-clients.js";
+import { IdleClients, type IdleClientLimits } from "../../lib/gateway/idle-clients.js";
 import { ManualClock } from "../support/obo-cache-fixtures.js";
 
-function idleClients(limits = { perKey: 2, total: 4, idleMs: 60_000 }): { idle: IdleClients<string>; closed: string[]; clock: ManualClock } {
+function idleClients(limits: IdleClientLimits = { perKey: 2, total: 4, idleMs: 60_000 }): { idle: IdleClients<string>; closed: string[]; clock: ManualClock } {
   const closed: string[] = [];
   const clock = new ManualClock();
   return { idle: new IdleClients<string>(limits, (client) => closed.push(client), clock.now), closed, clock };
@@ -40,6 +40,18 @@ describe("gateway: idle clients kept between calls", () => {
     assert.equal(idle.take("demo/alice"), undefined);
     assert.deepEqual(closed, ["alice-1"]);
     assert.equal(idle.size, 0);
+  });
+
+  it("closes a client older than maxAgeMs instead of handing it out, however recently it was given back", () => {
+    const { idle, closed, clock } = idleClients({ perKey: 2, total: 4, idleMs: 60_000, maxAgeMs: 90_000 });
+    const bornAt = clock.now();
+    clock.advance(80_000);
+    idle.give("demo/alice", "alice-1", bornAt);
+    assert.equal(idle.take("demo/alice"), "alice-1", "80 s old: still young enough");
+    clock.advance(10_000);
+    idle.give("demo/alice", "alice-1", bornAt);
+    assert.equal(idle.take("demo/alice"), undefined);
+    assert.deepEqual(closed, ["alice-1"]);
   });
 
   it("closes the expired clients of every key when any client is given back", () => {
